@@ -1,0 +1,85 @@
+"""Phase 1: your first assets.
+
+Goal
+    Turn raw weather readings into a clean table, as two Dagster *assets*. An asset is a piece of
+    data you want to exist (a table, a file, a model), plus the function that produces it. You
+    declare what depends on what; Dagster works out the order.
+
+The graph
+    phase1/raw_weather_data  -->  phase1/cleaned_weather_data
+
+    ``raw_weather_data`` is given: it extracts every reading from ``source.weather_readings`` (our
+    stand-in for a weather API). You write ``cleaned_weather_data``.
+
+The steps (the grader checks each one on the seeded dataset)
+    TODO 1  Declare the dependency: give ``cleaned_weather_data`` a parameter named
+            ``raw_weather_data``. Naming an upstream asset as a parameter *is* the edge in the
+            graph: Dagster materializes the raw asset first and passes its rows in.
+    TODO 2  Drop unusable readings: a reading is unusable when its ``temperature`` is missing
+            (None), or when its temperature in °C is outside -90 to 60 (a sensor glitch).
+            Convert before you compare: 70 °F is a fine 21.1 °C.
+    TODO 3  Normalize units: every temperature in °C, in a ``temperature_c`` column, rounded to
+            1 decimal. Readings with ``temperature_unit == "F"`` are converted: (F - 32) * 5 / 9.
+            Drop the ``temperature`` and ``temperature_unit`` columns.
+    TODO 4  Drop duplicates: the API sometimes delivers a reading twice. Keep one row per
+            (``city``, ``observed_at``).
+    TODO 5  Report what you did as materialization metadata: ``row_count`` (rows kept),
+            ``dropped_unusable``, ``dropped_duplicates`` and a ``preview`` (a Markdown table of
+            the first rows). It shows up in the UI next to every materialization.
+
+    Keep every other column as it is. Rows are plain dicts; the order of rows does not matter.
+
+Try it
+    uv run workbook check 1        grade this file (✓/✗ per rule, with hints)
+    uv run workbook hint 1         hints, from a nudge to a near-answer
+    uv run dagster dev             open http://localhost:3000, find group phase1, Materialize all
+    uv run workbook db psql -c 'select count(*) from phase1.cleaned_weather_data'
+
+Where does the table come from? Each asset's return value is stored by an *IO manager* as a
+table named after the asset key (``phase1/cleaned_weather_data`` -> ``phase1.cleaned_weather_data``).
+Phase 2 explains IO managers; here you only return rows.
+"""
+
+from typing import Any
+
+import dagster as dg
+
+from workbook.resources import RESOURCES, PostgresResource
+
+Row = dict[str, Any]
+
+# Plausible temperatures on Earth, in °C. Anything outside is a glitch (see TODO 2).
+MIN_TEMPERATURE_C = -90.0
+MAX_TEMPERATURE_C = 60.0
+
+
+@dg.asset(key_prefix="phase1", group_name="phase1")
+def raw_weather_data(postgres: PostgresResource) -> list[Row]:
+    """Every reading from the weather API (``source.weather_readings``), as delivered: dirty."""
+    return postgres.fetch(
+        """
+        select station_id, city, country, observed_at, temperature, temperature_unit,
+               humidity_pct, wind_speed_kmh, pressure_hpa, precipitation_mm, condition
+        from source.weather_readings
+        order by city, observed_at
+        """
+    )
+
+
+# TODO 1: declare the dependency on raw_weather_data through a parameter.
+@dg.asset(key_prefix="phase1", group_name="phase1")
+def cleaned_weather_data(context: dg.AssetExecutionContext) -> list[Row]:
+    """Readings fit for analysis: usable, in °C, one per city and hour."""
+    # TODO 2: drop unusable readings (missing temperature, or outside -90..60 °C once in °C).
+    # TODO 3: convert °F to °C into a `temperature_c` column, rounded to 1 decimal.
+    raise NotImplementedError("TODO 2 and TODO 3: drop unusable readings, convert to °C")
+
+    # TODO 4: keep one row per (city, observed_at).
+    raise NotImplementedError("TODO 4: keep one row per (city, observed_at)")
+
+    # TODO 5: report row_count, dropped_unusable, dropped_duplicates and a Markdown preview.
+    raise NotImplementedError("TODO 5: add row_count, dropped_* and preview metadata")
+
+
+# The Definitions object is what Dagster loads: the assets, and the resources they ask for.
+defs = dg.Definitions(assets=[raw_weather_data, cleaned_weather_data], resources=RESOURCES)

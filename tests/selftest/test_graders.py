@@ -1,0 +1,115 @@
+"""The graders grade: stubs fail every requirement, solutions pass, wrong answers are rejected.
+
+Each variant is graded in its own process, as `workbook check` would, two at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from workbook import grading, stubs
+from workbook.db import REPO_ROOT
+
+MUTANTS = tomllib.loads((Path(__file__).parent / "mutants.toml").read_text())["mutant"]
+GRADED = sorted(grading.requirements())
+
+
+def _grade(phase: int, exercises_dir: Path) -> dict[str, dict]:
+    out = subprocess.run(
+        [sys.executable, "-m", "workbook.grading", str(phase), "exercises", str(exercises_dir)],
+        capture_output=True, text=True, cwd=REPO_ROOT, env=os.environ.copy(), timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    return {o["id"]: o for o in json.loads(out.stdout.strip().splitlines()[-1])}
+
+
+def _solution_tree(dest: Path) -> None:
+    """The solutions laid out as exercises (phase files at the top, dbt SQL under dbt_project)."""
+    for pair in stubs.pairs():
+        target = dest / pair.exercise.relative_to(REPO_ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(pair.solution, target)
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory, test_database) -> dict[str, dict[str, dict]]:
+    """Grade every stub and every mutant once, two processes at a time."""
+    jobs: dict[str, tuple[int, Path]] = {}
+    stub_dir = tmp_path_factory.mktemp("stubs")
+    stubs.write_stubs(stub_dir)
+    for phase in GRADED:
+        jobs[f"stub{phase}"] = (phase, stub_dir)
+    for m in MUTANTS:
+        d = tmp_path_factory.mktemp("mutant")
+        _solution_tree(d)
+        f = d / m["file"]
+        text = f.read_text()
+        assert text.count(m["old"]) == 1, f"mutant {m['name']!r}: 'old' must occur exactly once"
+        f.write_text(text.replace(m["old"], m["new"]))
+        jobs[m["name"]] = (m["phase"], d)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {k: pool.submit(_grade, *v) for k, v in jobs.items()}
+        return {k: f.result() for k, f in futures.items()}
+
+
+@pytest.mark.parametrize("phase", GRADED)
+def test_untouched_stub_fails_every_requirement(graded, phase):
+    outcomes = graded[f"stub{phase}"]
+    assert set(outcomes) == set(grading.requirements()[phase])
+    passing = [rid for rid, o in outcomes.items() if o["passed"]]
+    assert not passing, f"phase {phase}: the untouched stub passes {passing}"
+    for rid, o in outcomes.items():
+        assert o["message"].strip(), f"phase {phase}: {rid} fails without a message"
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m["name"] for m in MUTANTS])
+def test_wrong_implementation_is_rejected(graded, mutant):
+    outcomes = graded[mutant["name"]]
+    for rid in mutant["fails"]:
+        assert not outcomes[rid]["passed"], f"{mutant['name']}: {rid} passed but should fail"
+
+
+def test_every_requirement_has_a_title_and_hints():
+    for phase, reqs in grading.requirements().items():
+        for rid, req in reqs.items():
+            assert req.title and 1 <= len(req.hints) <= 3, f"phase{phase}.{rid} needs 1-3 hints"
+
+
+def test_every_grader_test_is_a_known_requirement():
+    """A test without an entry in requirements.toml would print no title and no hint."""
+    for phase in range(1, 6):
+        path = grading.GRADING_DIR / f"test_phase{phase}.py"
+        if not path.exists():
+            continue
+        tests = {
+            line.split("(")[0].removeprefix("def test_")
+            for line in path.read_text().splitlines()
+            if line.startswith("def test_")
+        }
+        known = set(grading.requirements().get(phase, {}))
+        assert tests == known, (
+            f"phase {phase}: tests {sorted(tests ^ known)} and requirements.toml differ"
+        )
+
+
+def _changed_by_learner(path: Path) -> bool:
+    out = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", str(path)], cwd=REPO_ROOT)
+    return out.returncode == 1
+
+
+def test_committed_stubs_equal_the_derived_ones():
+    stale = stubs.out_of_sync()
+    mine = [p for p in stale if _changed_by_learner(p.exercise)]
+    if mine and len(mine) == len(stale):
+        pytest.skip(f"{', '.join(p.exercise.name for p in mine)} hold your own work; "
+                    "stub sync is checked on a clean clone")  # fmt: skip
+    assert not stale, f"run `uv run workbook stubs --write`: {[p.exercise.name for p in stale]}"

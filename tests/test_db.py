@@ -1,0 +1,76 @@
+"""Database access: clear errors, a shared embedded server, and recovery from a stale pid file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from workbook import db
+
+
+def test_an_unreachable_server_fails_fast_with_host_and_database_and_no_password(monkeypatch):
+    monkeypatch.setenv(db.ENV_VAR, "postgresql://learner:s3cret@127.0.0.1:9/weather")
+    started = time.monotonic()
+    with pytest.raises(db.DatabaseError) as err:
+        with db.connect():
+            pass
+    assert time.monotonic() - started < 5
+    message = str(err.value)
+    assert "database 'weather' on host 127.0.0.1:9" in message
+    assert "s3cret" not in message and "***" in message
+
+
+def test_the_cli_reports_an_unreachable_server_in_one_message():
+    env = {**os.environ, db.ENV_VAR: "postgresql://u:pw@127.0.0.1:9/weather"}
+    out = subprocess.run(
+        [sys.executable, "-m", "workbook.cli", "db", "status"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert out.returncode == 1
+    assert "Cannot connect to database 'weather'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_psql_passes_its_arguments_through(test_database):
+    out = subprocess.run(
+        [sys.executable, "-m", "workbook.cli", "db", "psql", "-tA", "-c", "select 40 + 2"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "42"
+
+
+def test_url_parts_for_dbt_and_masking():
+    parts = db.parse_url("postgresql://postgres:@/workbook?host=/tmp/x&port=5432")
+    assert parts == {"host": "/tmp/x", "port": "5432", "user": "postgres", "password": "",
+                     "dbname": "workbook"}  # fmt: skip
+    assert db.mask("postgresql://a:b@h:1/d") == "postgresql://a:***@h:1/d"
+
+
+def test_a_stale_pid_file_is_recovered_and_the_server_outlives_its_starter(tmp_path):
+    """A pid file naming a live non-postgres process (a reused pid) must not stop the workbook."""
+    pgdata = tmp_path / "pg"
+    env = {**os.environ, "WORKBOOK_PGDATA": str(pgdata)}
+    env.pop(db.ENV_VAR, None)
+    url_of = [sys.executable, "-m", "workbook.cli", "db", "url"]
+    try:
+        first = subprocess.run(url_of, capture_output=True, text=True, env=env)
+        assert first.returncode == 0, first.stderr
+        # The starter has exited; a process that only connects by URL still reaches the server.
+        assert db._answers(first.stdout.strip())
+        stop = subprocess.run([*url_of[:-1], "stop"], capture_output=True, text=True, env=env)
+        assert "stopped" in stop.stdout
+        pidfile = pgdata / "postmaster.pid"
+        fake = ["1", str(pgdata), "0", "5432", str(pgdata), "", "0 0", "ready"]
+        fake[0] = str(os.getpid())  # alive, but not postgres
+        pidfile.write_text("\n".join(fake) + "\n")
+        again = subprocess.run(url_of, capture_output=True, text=True, env=env)
+        assert again.returncode == 0, again.stderr
+        assert db._answers(again.stdout.strip())
+    finally:
+        subprocess.run([*url_of[:-1], "stop"], capture_output=True, env=env)

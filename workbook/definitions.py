@@ -1,0 +1,99 @@
+"""The code location the UI loads: every phase in one location, each isolated from the others.
+
+Why one location? ``dagster dev`` starts code locations one after another, so five locations
+take several times as long to be ready as one. Why isolated? Learners break their phase files
+all the time; a syntax error in Phase 3 must not hide Phases 1, 2, 4 and 5. So each phase is
+imported on its own, and a phase that fails to load is replaced by a single ``load_error``
+asset in its group, whose description shows the error (and which fails with it if you
+materialize it). The terminal running ``dagster dev`` logs the same error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import traceback
+
+import dagster as dg
+
+from workbook.db import REPO_ROOT
+from workbook.grading import PHASES, explain_load_error
+
+log = logging.getLogger("workbook")
+
+
+def _load_error_defs(phase: int, error: str) -> dg.Definitions:
+    group = f"phase{phase}"
+
+    @dg.asset(
+        key=[group, "load_error"],
+        group_name=group,
+        description=f"**{group} did not load.** Fix the file and reload the location.\n\n"
+        f"```\n{error}\n```",
+    )
+    def load_error() -> None:
+        raise dg.Failure(description=error)
+
+    return dg.Definitions(assets=[load_error])
+
+
+def _phase_defs(package: str, phase: int) -> dg.Definitions:
+    name = package + PHASES[phase]
+    try:
+        sys.modules.pop(name, None)
+        module = importlib.import_module(name)
+        defs = module.defs
+        dg.Definitions.validate_loadable(defs)
+        return defs
+    except Exception as exc:  # noqa: BLE001 - any learner error becomes a visible load_error
+        path = REPO_ROOT / (name.replace(".", "/") + ".py")
+        error = explain_load_error(exc, path)
+        log.warning("workbook: %s\n%s", error, "".join(traceback.format_exception(exc)))
+        return _load_error_defs(phase, error)
+
+
+def build(package: str = "") -> dg.Definitions:
+    """Merge every phase's ``defs`` (from the repo root, or from ``solutions.``)."""
+    _seed()
+    parts = {phase: _phase_defs(package, phase) for phase in PHASES}
+    merged = dg.Definitions.merge(*parts.values())
+    try:
+        dg.Definitions.validate_loadable(merged)
+        return merged
+    except Exception:  # noqa: BLE001 - two phases clash (e.g. the same asset key twice)
+        pass
+    merged = dg.Definitions()
+    for phase, defs in parts.items():
+        candidate = dg.Definitions.merge(merged, defs)
+        try:
+            dg.Definitions.validate_loadable(candidate)
+        except Exception as exc:  # noqa: BLE001
+            error = f"phase{phase} clashes with an earlier phase: {exc}"
+            log.warning("workbook: %s", error)
+            candidate = dg.Definitions.merge(merged, _load_error_defs(phase, error))
+        merged = candidate
+    return merged
+
+
+def _seed() -> None:
+    """Seed the default dataset on first start; a database problem is logged, not fatal."""
+    from workbook.db import DatabaseError
+    from workbook.generate import ensure_seeded
+
+    try:
+        ensure_seeded(log=log.warning)
+    except DatabaseError as exc:
+        log.warning("workbook: the database is not reachable, assets will fail: %s", exc)
+
+
+@dg.definitions
+def exercises() -> dg.Definitions:
+    """The learner's phase files (workspace.yaml)."""
+    return build("")
+
+
+@dg.definitions
+def solutions() -> dg.Definitions:
+    """The reference solutions (workspace.solutions.yaml, for instructors)."""
+    return build("solutions.")
