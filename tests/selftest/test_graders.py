@@ -1,6 +1,8 @@
 """The graders grade: stubs fail every requirement, solutions pass, wrong answers are rejected.
 
-Each variant is graded in its own process, as `workbook check` would, two at a time.
+Each variant is graded in its own process, as `workbook check` would. Variants of one phase run
+one after another (they write the same tables of the test database); different phases run in
+parallel, two at a time.
 """
 
 from __future__ import annotations
@@ -56,9 +58,15 @@ def graded(tmp_path_factory, test_database) -> dict[str, dict[str, dict]]:
         assert text.count(m["old"]) == 1, f"mutant {m['name']!r}: 'old' must occur exactly once"
         f.write_text(text.replace(m["old"], m["new"]))
         jobs[m["name"]] = (m["phase"], d)
+
+    def grade_phase(phase: int) -> dict[str, dict[str, dict]]:
+        return {k: _grade(p, d) for k, (p, d) in jobs.items() if p == phase}
+
+    results: dict[str, dict[str, dict]] = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {k: pool.submit(_grade, *v) for k, v in jobs.items()}
-        return {k: f.result() for k, f in futures.items()}
+        for chain in pool.map(grade_phase, sorted({p for p, _ in jobs.values()})):
+            results.update(chain)
+    return results
 
 
 @pytest.mark.parametrize("phase", GRADED)
