@@ -203,8 +203,11 @@ def run(
 
 
 if __name__ == "__main__":
-    # python -m workbook.grading PHASE TARGET [EXERCISES_DIR]: outcomes as JSON (for the self-test)
-    phase_arg, target_arg, *rest = sys.argv[1:]
-    found = run(int(phase_arg), target_arg, exercises_dir=Path(rest[0]) if rest else None)
-    print(json.dumps([{"id": o.requirement.id, "passed": o.passed, "message": o.message}
-                      for o in found]))  # fmt: skip
+    # python -m workbook.grading PHASE DIR [DIR ...]: grade the exercise files in each DIR, one
+    # JSON line of outcomes per DIR. One process grades them all, so the import and warm-up cost
+    # is paid once (used by the self-test for stubs and mutants).
+    phase_arg, *dirs = sys.argv[1:]
+    for d in dirs:
+        found = run(int(phase_arg), "exercises", exercises_dir=Path(d))
+        print(json.dumps([{"id": o.requirement.id, "passed": o.passed, "message": o.message}
+                          for o in found]), flush=True)  # fmt: skip
