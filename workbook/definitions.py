@@ -11,9 +11,11 @@ materialize it). The terminal running ``dagster dev`` logs the same error.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import sys
 import traceback
+from pathlib import Path
 
 import dagster as dg
 
@@ -47,7 +49,8 @@ def _phase_defs(package: str, phase: int) -> dg.Definitions:
         dg.Definitions.validate_loadable(defs)
         return defs
     except Exception as exc:  # noqa: BLE001 - any learner error becomes a visible load_error
-        path = REPO_ROOT / (name.replace(".", "/") + ".py")
+        spec = importlib.util.find_spec(name)
+        path = Path(spec.origin) if spec and spec.origin else REPO_ROOT / f"{PHASES[phase]}.py"
         error = explain_load_error(exc, path)
         log.warning("workbook: %s\n%s", error, "".join(traceback.format_exception(exc)))
         return _load_error_defs(phase, error)
