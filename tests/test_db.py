@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -52,9 +55,12 @@ def test_url_parts_for_dbt_and_masking():
     assert db.mask("postgresql://a:b@h:1/d") == "postgresql://a:***@h:1/d"
 
 
-def test_a_stale_pid_file_is_recovered_and_the_server_outlives_its_starter(tmp_path):
+def test_a_stale_pid_file_is_recovered_and_the_server_outlives_its_starter():
     """A pid file naming a live non-postgres process (a reused pid) must not stop the workbook."""
-    pgdata = tmp_path / "pg"
+    # Its own temp dir, not tmp_path: the server runs as another user (as root: `pgserver`), so
+    # every parent must stay traversable, and pytest prunes its numbered dirs under our feet.
+    tmp = tempfile.mkdtemp(prefix="workbook-stale-pid-")
+    pgdata = Path(tmp) / "pg"
     env = {**os.environ, "WORKBOOK_PGDATA": str(pgdata)}
     env.pop(db.ENV_VAR, None)
     url_of = [sys.executable, "-m", "workbook.cli", "db", "url"]
@@ -74,3 +80,4 @@ def test_a_stale_pid_file_is_recovered_and_the_server_outlives_its_starter(tmp_p
         assert db._answers(again.stdout.strip())
     finally:
         subprocess.run([*url_of[:-1], "stop"], capture_output=True, env=env)
+        shutil.rmtree(tmp, ignore_errors=True)
