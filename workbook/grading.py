@@ -212,7 +212,7 @@ def _close_names(name: str, module: str) -> str:
         candidates = dir(sys.modules.get(module) or importlib.import_module(module))
     except Exception:  # noqa: BLE001 - a suggestion is optional
         return ""
-    return ", ".join(difflib.get_close_matches(name, candidates, n=3, cutoff=0.6))
+    return ", ".join(difflib.get_close_matches(name, candidates, n=1, cutoff=0.6))
 
 
 def _learner_frame(stack: list[str]) -> str:
@@ -340,7 +340,7 @@ def explain_dbt_error(text: str, project_dir: Path | None = None) -> str | None:
     jinja_line = re.search(r"^line (\d+)$", "\n".join(lines[1:3]), re.M)
     if jinja_line:
         line = int(jinja_line.group(1))
-    compiled = re.search(r"^LINE \d+: (.*)$", rest, re.M)
+    compiled = re.search(r"^\s*LINE \d+: (.*)$", rest, re.M)
     if compiled and line is None:
         line = _source_line_for_compiled(source, compiled.group(1))
     where = f"{_shown(source)}{f', line {line}' if line else ''}"
@@ -371,7 +371,7 @@ def _source_line_for_compiled(path: Path, compiled_line: str) -> int | None:
     target = compiled_line.strip()
     for n, line in enumerate(source, 1):
         parts = re.split(r"\{\{.*?\}\}", line.strip())
-        if line.strip() and re.fullmatch(".*?".join(map(re.escape, parts)), target):
+        if "".join(parts).strip() and re.fullmatch(".*?".join(map(re.escape, parts)), target):
             return n
     return None
 
