@@ -95,7 +95,9 @@ def dagster_ui(tmp_path_factory, test_database):
                 pass
             time.sleep(1)
         else:
-            pytest.fail(f"locations not loaded in 240 s: {entries}\n" + _tail(home / "dagster_dev.log"))
+            pytest.fail(
+                f"locations not loaded in 240 s: {entries}\n" + _tail(home / "dagster_dev.log")
+            )
         errors = [e for e in entries if e["locationOrLoadError"]["__typename"] == "PythonError"]
         assert not errors, f"a code location failed to load: {errors}"
         print(f"dagster dev ready in {time.monotonic() - started:.1f} s", file=sys.stderr)
@@ -111,7 +113,7 @@ def _stop_group(proc: subprocess.Popen) -> None:
         return
     try:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        proc.wait(timeout=5)  # a graceful stop can take 15 s; its state is a temp dir anyway
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -195,7 +197,9 @@ def test_every_phase_graph_renders_in_a_browser(dagster_ui, tmp_path):
                 time.sleep(0.5)
                 text = browser.text()
                 missing = [name for name in groups[group] if name not in text]
-            assert not missing, f"{group}: {missing} not rendered at {url}:\n{browser.text()[:2000]}"
+            assert not missing, (
+                f"{group}: {missing} not rendered at {url}:\n{browser.text()[:2000]}"
+            )
             time.sleep(1)  # let the graph's layout animation settle before the screenshot
             shot = browser.call("Page.captureScreenshot", format="png")
             (SCREENSHOTS / f"{group}_asset_graph.png").write_bytes(base64.b64decode(shot["data"]))
