@@ -3,6 +3,11 @@
 uv run workbook check 1            grade your phase1_basic_assets.py
 uv run workbook check 1 --solutions
 uv run workbook hint 1             hints for phase 1's failing requirements
+uv run workbook watch [1]          re-grade on every save (keys: h hint, n next, q quit)
+uv run workbook progress           passed/total per phase, and what is next
+uv run workbook reset 1            restore phase 1's stub (backs up your file)
+uv run workbook solution 1         the reference as a diff, once phase 1 passes
+uv run workbook check --all --report junit.xml|report.json
 uv run workbook db status|url|psql|stop
 uv run workbook stubs --check|--write
 """
@@ -12,6 +17,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
+
+EXERCISES_DIR_HELP = "use the phase files in DIR instead of the repository's (instructors, tests)"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -60,6 +68,8 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    import time
+
     from workbook import grading
 
     target = "solutions" if args.solutions else "exercises"
@@ -67,40 +77,68 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not phases or phases == [None]:
         print("workbook check: error: give a phase (1-5) or --all", file=sys.stderr)
         return 2
+    if args.report and args.report.suffix not in (".xml", ".json"):
+        print("workbook check: error: --report must end in .xml (JUnit) or .json", file=sys.stderr)
+        return 2
     failed = 0
+    results = []
     for phase in phases:
-        outcomes = grading.run(phase, target, ["--tb=long"] if args.verbose else None)
-        grading.save_results(phase, target, outcomes)
-        print(f"Phase {phase} ({grading.phase_path(phase, target).name}, {target})")
-        for o in outcomes:
-            mark = "✓" if o.passed else "✗"
-            print(f"  {mark} {o.requirement.title}")
-            if not o.passed:
-                failed += 1
-                for line in o.message.splitlines()[:4]:
-                    print(f"      {line}")
-                if o.requirement.hints:
-                    print(f"      hint: {o.requirement.hints[0]}")
-                if args.verbose and o.details:
-                    print(o.details)
+        if args.all and not grading.requirements().get(phase):
+            continue  # a phase that is not written yet has nothing to grade
+        started = time.monotonic()
+        outcomes = grading.run(
+            phase, target, ["--tb=long"] if args.verbose else None, args.exercises_dir
+        )
+        if args.exercises_dir is None:
+            grading.save_results(phase, target, outcomes)
+        results.append((phase, outcomes, time.monotonic() - started))
+        path = grading.phase_path(phase, target, args.exercises_dir)
+        print(f"Phase {phase} ({path.name}, {target})")
+        for line in grading.render_outcomes(outcomes, verbose=args.verbose)[1:]:
+            print(line)
         passed = sum(o.passed for o in outcomes)
+        failed += len(outcomes) - passed
         print(f"  {passed}/{len(outcomes)} requirements pass.")
         if passed < len(outcomes):
             print(f"  More help: uv run workbook hint {phase}   Full tracebacks: -v")
+    if args.report:
+        from workbook import report
+
+        report.write(args.report, [report.PhaseResult(p, target, o, s) for p, o, s in results])
+        print(f"Report: {args.report}")
     return 1 if failed else 0
 
 
-def cmd_hint(args: argparse.Namespace) -> int:
-    import json
+def cmd_watch(args: argparse.Namespace) -> int:
+    from workbook import watch
 
+    return watch.watch(args.phase, args.exercises_dir, args.verbose, args.max_runs)
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    from workbook import progress
+
+    return progress.show()
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    from workbook import reset
+
+    return reset.reset(args.phase, yes=args.yes, exercises_dir=args.exercises_dir)
+
+
+def cmd_solution(args: argparse.Namespace) -> int:
+    from workbook import solution
+
+    return solution.show(args.phase, force=args.force, exercises_dir=args.exercises_dir)
+
+
+def cmd_hint(args: argparse.Namespace) -> int:
     from workbook import grading
 
     reqs = grading.requirements().get(args.phase, {})
-    try:
-        saved = json.loads(grading.RESULTS_FILE.read_text())["exercises"][str(args.phase)]
-        passed = {rid for rid, ok in saved["requirements"].items() if ok}
-    except (OSError, ValueError, KeyError):
-        passed = set()
+    saved = grading.load_results().get("exercises", {}).get(str(args.phase), {})
+    passed = {rid for rid, ok in saved.get("requirements", {}).items() if ok}
     chosen = [r for r in reqs.values() if args.requirement in (None, r.id) and r.id not in passed]
     if args.requirement and not chosen:
         chosen = [reqs[args.requirement]] if args.requirement in reqs else []
@@ -144,7 +182,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="grade every phase")
     p.add_argument("--solutions", action="store_true", help="grade the reference solutions")
     p.add_argument("-v", "--verbose", action="store_true", help="show full tracebacks")
+    p.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE.xml|FILE.json",
+        help="also write a classroom report: JUnit XML (.xml) or JSON (.json)",
+    )
+    p.add_argument("--exercises-dir", type=Path, metavar="DIR", help=EXERCISES_DIR_HELP)
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("watch", help="re-grade a phase on every save (keys: h, n, r, q)")
+    p.add_argument(
+        "phase", type=_phase, nargs="?", help="default: the first phase that does not pass yet"
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="show full tracebacks")
+    p.add_argument("--exercises-dir", type=Path, metavar="DIR", help=EXERCISES_DIR_HELP)
+    p.add_argument("--max-runs", type=int, help=argparse.SUPPRESS)  # for tests: stop after N
+    p.set_defaults(func=cmd_watch)
+
+    p = sub.add_parser("progress", help="passed/total per phase and what is next (no re-run)")
+    p.set_defaults(func=cmd_progress)
+
+    p = sub.add_parser("reset", help="restore a phase's stub (your file is backed up)")
+    p.add_argument("phase", type=_phase)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--exercises-dir", type=Path, metavar="DIR", help=EXERCISES_DIR_HELP)
+    p.set_defaults(func=cmd_reset)
+
+    p = sub.add_parser("solution", help="the reference as a diff, once your phase passes")
+    p.add_argument("phase", type=_phase)
+    p.add_argument("--force", action="store_true", help="show it even if the phase fails")
+    p.add_argument("--exercises-dir", type=Path, metavar="DIR", help=EXERCISES_DIR_HELP)
+    p.set_defaults(func=cmd_solution)
 
     p = sub.add_parser("hint", help="hints for a phase's failing requirements")
     p.add_argument("phase", type=_phase)

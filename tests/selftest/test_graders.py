@@ -88,12 +88,33 @@ def test_wrong_implementation_is_rejected(graded, mutant):
     outcomes = graded[mutant["name"]]
     for rid in mutant["fails"]:
         assert not outcomes[rid]["passed"], f"{mutant['name']}: {rid} passed but should fail"
+        if "says" in mutant:  # a learner mistake that must be explained, not dumped
+            message = outcomes[rid]["message"]
+            assert mutant["says"] in message, f"{mutant['name']}: {rid} says {message!r}"
+            assert "Traceback" not in message and len(message.splitlines()) <= 4, message
 
 
 def test_every_requirement_has_a_title_and_hints():
+    """Every graded requirement of every phase has a title naming its TODO and 1-3 hints."""
     for phase, reqs in grading.requirements().items():
+        assert phase in grading.PHASES, f"requirements.toml: [phase{phase}] is not a phase"
         for rid, req in reqs.items():
-            assert req.title and 1 <= len(req.hints) <= 3, f"phase{phase}.{rid} needs 1-3 hints"
+            name = f"phase{phase}.{rid}"
+            assert req.title and 1 <= len(req.hints) <= 3, f"{name} needs 1-3 hints"
+            assert "TODO" in req.title, f"{name}: the title should name its TODO number"
+            assert all(h.strip() for h in req.hints), f"{name} has an empty hint"
+            assert len(set(req.hints)) == len(req.hints), f"{name} repeats a hint"
+            assert req.points >= 1, f"{name}: points must be at least 1"
+
+
+def test_every_graded_phase_has_hints_for_every_test():
+    """A grader test with no requirements.toml entry would fail with no hint at all."""
+    for phase in grading.PHASES:
+        path = grading.GRADING_DIR / f"test_phase{phase}.py"
+        if path.exists():
+            reqs = grading.requirements().get(phase, {})
+            assert reqs, f"{path.name} exists but requirements.toml has no [phase{phase}.*]"
+            assert all(r.hints for r in reqs.values()), f"phase {phase}: a requirement lacks hints"
 
 
 def test_every_grader_test_is_a_known_requirement():

@@ -1,0 +1,295 @@
+"""The learner's loop: watch, progress, reset, solution, classroom reports, errors explained.
+
+The diagnoses of mistakes in a phase file are graded for real as mutants
+(tests/selftest/mutants.toml, the entries with `says`); this file tests the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import subprocess
+import sys
+import threading
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from workbook import grading, progress, report, reset, solution, stubs
+from workbook.db import REPO_ROOT
+
+PHASE1 = "phase1_basic_assets.py"
+
+
+@pytest.fixture
+def state_dir(tmp_path, monkeypatch) -> Path:
+    """Saved results and backups go to a temp dir, never to the learner's .workbook/."""
+    monkeypatch.setattr(grading, "RESULTS_FILE", tmp_path / "state" / "results.json")
+    return tmp_path / "state"
+
+
+def _outcomes(phase: int, passing: set[str]) -> list[grading.Outcome]:
+    return [
+        grading.Outcome(r, r.id in passing, "" if r.id in passing else f"{r.id} is wrong", "", 0.5)
+        for r in grading.requirements()[phase].values()
+    ]
+
+
+def _solution_text() -> str:
+    return solution.reference_text(REPO_ROOT / "solutions" / PHASE1)
+
+
+# --- watch -----------------------------------------------------------------------------------
+
+
+def test_watch_regrades_each_save_with_the_new_file(tmp_path):
+    """Stub, then a syntax error, then the solution: each save is graded from the new file
+    (the warm worker must forget the module it imported before)."""
+    stub = stubs.derive_file(REPO_ROOT / "solutions" / PHASE1)
+    target = tmp_path / PHASE1
+    target.write_text(stub)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbook.cli", "watch", "1", "--exercises-dir", str(tmp_path),
+         "--max-runs", "3"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO_ROOT,
+    )  # fmt: skip
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
+
+    def next_result() -> str:
+        seen = []
+        while True:
+            line = lines.get(timeout=180)
+            seen.append(line)
+            if "requirements pass." in line:
+                return "".join(seen)
+
+    try:
+        first = next_result()
+        assert "0/5 requirements pass." in first and "TODO 2" in first, first
+        time.sleep(0.3)
+        target.write_text(stub.replace("import dagster as dg", "import dagster as dg(", 1))
+        broken = next_result()
+        assert "syntax error" in broken and "0/5" in broken, broken
+        time.sleep(0.3)
+        target.write_text(_solution_text())
+        fixed = next_result()
+        assert "5/5 requirements pass." in fixed, fixed
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_watch_screen_shows_focus_and_hints_on_request():
+    from workbook import watch
+
+    state = watch.State(
+        phase=1, follow=False, outcomes=_outcomes(1, {"depends_on_raw_weather_data"})
+    )
+    state.focus = "drops_unusable_readings"
+    screen = watch.render(state, interactive=True)
+    assert "› ✗ unusable readings" in screen and "✓ cleaned_weather_data depends" in screen
+    assert "hint 1:" not in screen and "h hint (1/3)" in screen
+    watch._on_key(state, "h")
+    watch._on_key(state, "h")
+    screen = watch.render(state, interactive=True)
+    assert "hint 2:" in screen and "hint 3:" not in screen
+    watch._on_key(state, "n")
+    assert state.focus == "temperatures_in_celsius"
+    for _ in range(3):
+        watch._on_key(state, "n")
+    assert state.focus == "drops_unusable_readings"  # wraps around the failing ones only
+
+
+# --- check's output --------------------------------------------------------------------------
+
+
+def test_one_cause_for_every_failure_is_printed_once():
+    reqs = list(grading.requirements()[1].values())
+    why = "phase1_basic_assets.py, line 3: syntax error: invalid syntax"
+    lines = grading.render_outcomes([grading.Outcome(r, False, why) for r in reqs])
+    assert sum(why in line for line in lines) == 1
+    assert not any("hint:" in line for line in lines)
+    mixed = grading.render_outcomes(_outcomes(1, {"depends_on_raw_weather_data"}))
+    assert sum("hint:" in line for line in mixed) == len(reqs) - 1
+
+
+# --- progress, reset, solution ---------------------------------------------------------------
+
+
+def test_progress_reads_saved_results(state_dir, capsys):
+    assert progress.progress()[0].graded == ""
+    grading.save_results(1, "exercises", _outcomes(1, {"depends_on_raw_weather_data"}))
+    row = progress.progress()[0]
+    assert (row.passed, row.total, row.next_up.id) == (1, 5, "drops_unusable_readings")
+    progress.show()
+    out = capsys.readouterr().out
+    assert "1/5" in out and "workbook hint 1 drops_unusable_readings" in out
+
+
+def test_reset_asks_backs_up_and_restores_the_stub(state_dir, tmp_path, monkeypatch, capsys):
+    mine = tmp_path / PHASE1
+    mine.write_text("# my work in progress\n")
+    monkeypatch.setattr(sys, "stdin", open(__import__("os").devnull))  # not a terminal
+    assert reset.reset(1, exercises_dir=tmp_path) == 1
+    assert mine.read_text() == "# my work in progress\n", "no --yes and no terminal: untouched"
+
+    assert reset.reset(1, yes=True, exercises_dir=tmp_path) == 0
+    assert mine.read_text() == stubs.derive_file(REPO_ROOT / "solutions" / PHASE1)
+    backups = list((state_dir / "backups").glob(f"*/{PHASE1}"))
+    assert [b.read_text() for b in backups] == ["# my work in progress\n"]
+    assert reset.reset(1, yes=True, exercises_dir=tmp_path) == 0
+    assert "already the untouched stub" in capsys.readouterr().out
+
+
+def test_reset_asks_in_a_terminal(state_dir, tmp_path, monkeypatch):
+    mine = tmp_path / PHASE1
+    mine.write_text("# mine\n")
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    assert reset.reset(1, exercises_dir=tmp_path) == 1 and mine.read_text() == "# mine\n"
+    monkeypatch.setattr("builtins.input", lambda prompt: "y")
+    assert reset.reset(1, exercises_dir=tmp_path) == 0 and mine.read_text() != "# mine\n"
+
+
+def test_solution_only_after_the_phase_passes(state_dir, tmp_path, capsys):
+    (tmp_path / PHASE1).write_text(stubs.derive_file(REPO_ROOT / "solutions" / PHASE1))
+    assert solution.show(1, exercises_dir=tmp_path) == 1
+    assert "Not yet: phase 1 has not been graded yet" in capsys.readouterr().out
+    grading.save_results(1, "exercises", _outcomes(1, {"depends_on_raw_weather_data"}))
+    assert solution.show(1, exercises_dir=tmp_path) == 1
+    assert "(1/5 in your last check)" in capsys.readouterr().out
+
+    grading.save_results(1, "exercises", _outcomes(1, set(grading.requirements()[1])))
+    assert solution.show(1, exercises_dir=tmp_path) == 0
+    diff = capsys.readouterr().out
+    assert f"--- {PHASE1} (yours)" in diff and f"+++ solutions/{PHASE1} (reference)" in diff
+    assert "+    seen: set[tuple] = set()" in diff
+    assert "-    raise NotImplementedError" in diff
+    assert ">>> solution" not in diff and "=== stub" not in diff
+
+    (tmp_path / PHASE1).write_text(_solution_text())
+    grading.forget_results(1)
+    assert solution.show(1, force=True, exercises_dir=tmp_path) == 0
+    assert "is the reference, line for line" in capsys.readouterr().out
+
+
+# --- classroom reports -----------------------------------------------------------------------
+
+
+def _results() -> list[report.PhaseResult]:
+    return [report.PhaseResult(1, "exercises", _outcomes(1, {"depends_on_raw_weather_data"}), 7.5)]
+
+
+def test_junit_report_has_one_case_per_requirement(tmp_path):
+    """Checked against the shape of the JUnit XSD that CI tools import (Ant/Jenkins/GitLab)."""
+    path = tmp_path / "junit.xml"
+    report.write(path, _results())
+    root = ET.parse(path).getroot()
+    assert root.tag == "testsuites" and root.get("tests") == "5" and root.get("failures") == "4"
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == ["phase1"]
+    suite = suites[0]
+    for attr in ("tests", "failures", "errors", "skipped"):
+        assert suite.get(attr).isdigit(), attr
+    float(suite.get("time"))
+    assert [c.tag for c in suite] == ["properties"] + ["testcase"] * 5  # XSD order
+    props = {p.get("name"): p.get("value") for p in suite.find("properties")}
+    assert props["points"] == "1" and props["max_points"] == "5"
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == list(grading.requirements()[1])
+    assert {c.get("classname") for c in cases} == {"workbook.phase1"}
+    for case in cases:
+        float(case.get("time"))
+        assert set(case.attrib) == {"classname", "name", "time"}
+        assert all(child.tag == "failure" for child in case)
+    failures = [c.find("failure") for c in cases if c.find("failure") is not None]
+    assert len(failures) == int(suite.get("failures")) == 4
+    assert all(f.get("message") and "hint: " in f.text for f in failures)
+
+
+def test_json_report_has_points_per_requirement(tmp_path):
+    path = tmp_path / "report.json"
+    report.write(path, _results())
+    data = json.loads(path.read_text())
+    assert (data["points"], data["max_points"], data["version"]) == (1, 5, 1)
+    (phase,) = data["phases"]
+    assert (phase["phase"], phase["passed"], phase["total"]) == (1, 1, 5)
+    first, second = phase["requirements"][:2]
+    assert first == {"id": "depends_on_raw_weather_data", "title": first["title"], "passed": True,
+                     "points": 1, "max_points": 1, "message": "", "hint": ""}  # fmt: skip
+    assert (
+        second["points"] == 0 and second["hint"] == grading.requirements()[1][second["id"]].hints[0]
+    )
+
+
+def test_report_suffix_is_checked(tmp_path):
+    with pytest.raises(ValueError, match=r"\.xml \(JUnit\) or \.json"):
+        report.write(tmp_path / "report.txt", _results())
+
+
+# --- errors explained without a grader run ---------------------------------------------------
+
+
+def test_database_not_running_is_explained():
+    from workbook.db import DatabaseError
+
+    text = grading.explain_exception(
+        DatabaseError("Cannot connect to database 'x' on host 127.0.0.1:5999: Connection refused\n"
+                      "Try `uv run workbook db status`.")
+    )  # fmt: skip
+    assert text.startswith("The database is not reachable: Cannot connect to database 'x'")
+    assert "workbook db status" in text and len(text.splitlines()) == 2
+
+
+# Real dbt 1.11 output (the `msg` of its error events, as dagster-dbt's error carries them).
+DBT_DATABASE_ERROR = """The dbt CLI process with command
+
+`dbt build`
+
+failed with exit code `1`. Check the stdout in the Dagster compute logs for the full information about the error.
+
+Errors parsed from dbt logs:
+
+\x1b[31mFailure in model broken (models/broken.sql)\x1b[0m
+
+  Database Error in model broken (models/broken.sql)
+  syntax error at or near ""workbook""
+  LINE 11: form "workbook"."dbt_issue8_tmp"."base"
+                ^
+  compiled code at target/run/t/models/broken.sql"""
+DBT_JINJA_ERROR = """Encountered an error:
+Compilation Error in model broken (models/broken.sql)
+  unexpected '}'
+    line 2
+      from {{ ref('base') }"""
+DBT_REF_ERROR = """Encountered an error:
+Compilation Error
+  Model 'model.t.broken' (models/broken.sql) depends on a node named 'bsae' which was not found"""
+
+
+@pytest.mark.parametrize(
+    ("sql", "error", "expected"),
+    [
+        ("{{ config(materialized='view') }}\n\nselect a,\n  b\nform {{ ref('base') }}\n",
+         DBT_DATABASE_ERROR, "models/broken.sql, line 5): syntax error at or near"),
+        ("select a\nfrom {{ ref('base') }\n", DBT_JINJA_ERROR,
+         "models/broken.sql, line 2): unexpected '}'"),
+        ("select a\nfrom {{ ref('bsae') }}\n", DBT_REF_ERROR,
+         "models/broken.sql, line 2): ref('bsae') names no model"),
+    ],
+    ids=["database", "jinja", "ref"],
+)  # fmt: skip
+def test_dbt_errors_name_the_model_and_line(tmp_path, sql, error, expected):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "broken.sql").write_text(sql)
+    text = grading.explain_dbt_error(error, tmp_path)
+    assert text and text.startswith("dbt model broken (") and expected in text, text
+    assert "fix:" in text
+    assert grading.explain_dbt_error("Completed successfully", tmp_path) is None
+    # what explain_failure does with dagster-dbt's exception
+    assert grading.explain_error("DagsterDbtCliRuntimeError", error).startswith("dbt model broken")
