@@ -93,23 +93,25 @@ Try it
     uv run workbook db psql -c 'select * from phase2.city_aggregates order by city, day limit 5'
 """
 
+import datetime
 from collections import defaultdict
-from datetime import UTC
 from typing import Any
 
 import dagster as dg
 
+from workbook import rules
 from workbook.resources import RESOURCES, PostgresResource
-from workbook.rules import (
-    HUMIDITY_PCT,
-    PRECIPITATION_MM,
-    PRESSURE_HPA,
-    REASONS,
-    REQUIRED_FIELDS,
-    TEMPERATURE_C,
-    VALIDATED_COLUMNS,
-    WIND_SPEED_KMH,
-)
+
+# The rules' constants, shared with Phase 3 through workbook/rules.py. Ranges are inclusive.
+REQUIRED_FIELDS = rules.REQUIRED_FIELDS  # station_id, city, observed_at, temperature, ...
+TEMPERATURE_C = rules.TEMPERATURE_C  # (-90.0, 60.0), compared in °C
+HUMIDITY_PCT = rules.HUMIDITY_PCT  # (0.0, 100.0), when present
+WIND_SPEED_KMH = rules.WIND_SPEED_KMH  # (0.0, 400.0), when present
+PRESSURE_HPA = rules.PRESSURE_HPA  # (870.0, 1085.0)
+PRECIPITATION_MM = rules.PRECIPITATION_MM  # (0.0, 300.0)
+REASONS = rules.REASONS  # the rejection reasons, in the order the rules apply
+VALIDATED_COLUMNS = rules.VALIDATED_COLUMNS  # the columns of a valid row
+UTC = datetime.UTC  # observed_at.astimezone(UTC) is the same instant, expressed in UTC
 
 Row = dict[str, Any]
 Rows = list  # of Row dicts; a plain `list` keeps Dagster's run-time type check cheap (Phase 1)

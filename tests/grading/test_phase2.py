@@ -1,7 +1,8 @@
 """Grader for Phase 2: each test is one requirement (titles and hints: requirements.toml).
 
 The pure functions are called with hand-made rows that pin each rule down; the assets are
-materialized on the seeded dataset and compared with values computed independently in SQL.
+materialized on the seeded dataset and compared with values computed independently in SQL
+(``grading_oracle.py``).
 """
 
 from __future__ import annotations
@@ -10,14 +11,11 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import dagster as dg
 import pytest
+from grading_oracle import ALL_TIME, REASONS, VALID_ROWS_SQL, expected, query
 
-from workbook import db, grading
+from workbook import grading
 from workbook.resources import RESOURCES
 
-REASONS = (
-    "missing_field", "unknown_unit", "temperature_out_of_range", "humidity_out_of_range",
-    "wind_out_of_range", "pressure_out_of_range", "precipitation_out_of_range", "duplicate",
-)  # fmt: skip
 VALIDATED_COLUMNS = {
     "station_id", "city", "country", "observed_at", "temperature_c", "humidity_pct",
     "wind_speed_kmh", "pressure_hpa", "precipitation_mm", "condition",
@@ -27,42 +25,10 @@ AGGREGATE_COLUMNS = {
     "mean_temperature_c", "total_precipitation_mm",
 }  # fmt: skip
 
-# The rules, written again in SQL: the first failing rule names the reason, then duplicates
-# among the rows that pass. Ranges are inclusive.
-ORACLE_SQL = """
-with r as (
-    select *, case when temperature_unit = 'F' then (temperature - 32) * 5 / 9
-                   else temperature end as celsius
-    from source.weather_readings
-), checked as (
-    select *, case
-        when station_id is null or city is null or observed_at is null or temperature is null
-             or temperature_unit is null or pressure_hpa is null or precipitation_mm is null
-            then 'missing_field'
-        when temperature_unit not in ('C', 'F') then 'unknown_unit'
-        when celsius not between -90 and 60 then 'temperature_out_of_range'
-        when humidity_pct not between 0 and 100 then 'humidity_out_of_range'
-        when wind_speed_kmh not between 0 and 400 then 'wind_out_of_range'
-        when pressure_hpa not between 870 and 1085 then 'pressure_out_of_range'
-        when precipitation_mm not between 0 and 300 then 'precipitation_out_of_range'
-    end as reason
-    from r
-), ranked as (
-    select *, row_number() over (partition by city, observed_at, reason is null) as copy
-    from checked
-)
-select *, case when reason is null and copy > 1 then 'duplicate' else reason end as final_reason
-from ranked
-"""
-
 SEED_VALIDATED_SQL = f"""
 create schema if not exists phase2;
 drop table if exists phase2.validated_readings;
-create table phase2.validated_readings as
-select station_id, city, country, observed_at, round(celsius::numeric, 1)::float8 as temperature_c,
-       humidity_pct, wind_speed_kmh, pressure_hpa, precipitation_mm, condition
-from ({ORACLE_SQL}) o
-where final_reason is null;
+create table phase2.validated_readings as {VALID_ROWS_SQL};
 """
 
 AGGREGATES_SQL = """
@@ -75,13 +41,8 @@ group by 1, 2
 """
 
 
-def _query(sql: str) -> list[dict]:
-    with db.connect() as conn, conn.cursor() as cur:
-        cur.execute(sql)
-        if cur.description is None:
-            return []
-        columns = [d.name for d in cur.description]
-        return [dict(zip(columns, r)) for r in cur.fetchall()]
+def _query(sql: str, params=None) -> list[dict]:
+    return query(sql, params)
 
 
 @pytest.fixture(scope="module")
@@ -173,15 +134,16 @@ def test_validate_readings_rules(phase):
             )
         else:
             assert not valid and rejected == {reason: 1}, (
-                f"{label} must be rejected once as {reason!r}; got "
-                f"{rejected or 'kept as valid'}"
+                f"{label} must be rejected once as {reason!r}; got {rejected or 'kept as valid'}"
             )
     valid, _ = _validate(fn, [_reading(0, temperature=131.0, temperature_unit="F")])
     row = valid[0]
     assert set(row) == VALIDATED_COLUMNS, (
         f"a valid row has the columns {sorted(VALIDATED_COLUMNS)}; got {sorted(row)}"
     )
-    assert row["temperature_c"] == 55.0, f"131 °F must give temperature_c 55.0, got {row['temperature_c']}"
+    assert row["temperature_c"] == 55.0, (
+        f"131 °F must give temperature_c 55.0, got {row['temperature_c']}"
+    )
     valid, _ = _validate(fn, [_reading(0)])
     assert valid[0]["temperature_c"] == 12.3, (
         f"temperature_c is rounded to 1 decimal: 12.34 °C must give 12.3, got {valid[0]['temperature_c']}"
@@ -202,15 +164,7 @@ def test_validate_readings_rules(phase):
 
 @pytest.fixture(scope="module")
 def oracle():
-    rows = _query(ORACLE_SQL)
-    counts = dict.fromkeys(REASONS, 0)
-    valid = {}
-    for r in rows:
-        if r["final_reason"]:
-            counts[r["final_reason"]] += 1
-        else:
-            valid[(r["city"], r["observed_at"])] = round(float(r["celsius"]), 1)
-    return {"counts": counts, "valid": valid}
+    return expected()
 
 
 @pytest.fixture(scope="module")
@@ -235,7 +189,9 @@ def test_validated_readings_asset(validated_run, oracle):
         f"({len(extra)} that break a rule or repeat, {len(lost)} valid ones missing)"
     )
     wrong = [r for r in table if abs(r["temperature_c"] - oracle["valid"][(r["city"], r["observed_at"])]) > 0.051]  # fmt: skip
-    assert not wrong, f"{len(wrong)} temperature_c values are not the reading in °C, e.g. {wrong[0]}"
+    assert not wrong, (
+        f"{len(wrong)} temperature_c values are not the reading in °C, e.g. {wrong[0]}"
+    )
     events = validated_run.asset_materializations_for_node("phase2__validated_readings")
     meta = {k: v.value for k, v in (events[-1].metadata if events else {}).items()}
     want = {"row_count": len(oracle["valid"]), "rejected_total": sum(oracle["counts"].values())}
@@ -303,12 +259,10 @@ def test_aggregate_city_days_values(phase):
 @pytest.fixture(scope="module")
 def aggregates_run(phase, validated_run):
     """Materialize city_aggregates alone: its input comes from a table the grader wrote."""
-    _query(SEED_VALIDATED_SQL)
+    _query(SEED_VALIDATED_SQL, ALL_TIME)
     _query("drop table if exists phase2.city_aggregates")
     assets = [_attr(phase, n) for n in ("raw_readings", "validated_readings", "city_aggregates")]
-    run = dg.materialize(
-        assets, resources=RESOURCES, selection=[assets[-1]], raise_on_error=False
-    )
+    run = dg.materialize(assets, resources=RESOURCES, selection=[assets[-1]], raise_on_error=False)
     return run, _query(AGGREGATES_SQL)
 
 
