@@ -1,0 +1,1 @@
+"""Benchmarks run by hand (never by CI): ``uv run python -m benchmarks.<name>``."""
