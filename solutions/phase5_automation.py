@@ -30,15 +30,17 @@ Old names, new names (blog posts and older courses use the left column)
 
 The steps (the grader checks each one; `uv run workbook check 5`)
     TODO 1  In ``incoming_file_sensor``: for every file ``ready_files()`` returns, emit one
-            ``dg.RunRequest`` whose ``run_config`` is ``ingest_run_config(file)``.
+            ``dg.RunRequest`` whose ``run_config`` is ``ingest_run_config(file)`` and whose
+            ``run_key`` is ``run_key_for(file)`` (TODO 3).
     TODO 2  Keep a cursor so that no file is requested twice. The cursor is a string that Dagster
             stores between ticks: use JSON of ``{file name: file.fingerprint}``. Read it from
             ``context.cursor`` (None on the first tick), skip a file whose fingerprint is already
-            in it, and return the updated cursor in ``dg.SensorResult(cursor=...)``. Keep only the
-            names still in the directory, so the cursor does not grow forever. A file delivered
+            in it, and return the new cursor in ``dg.SensorResult(cursor=...)``: the fingerprints of
+            the files in the directory now, so the cursor does not grow forever. A file delivered
             again (same name, new content) has a new fingerprint and is requested again.
-    TODO 3  Give every RunRequest a ``run_key`` that is stable for one delivery of one file and new
-            for a re-delivery: ``f"{file.name}:{file.fingerprint}"``. Dagster never launches two
+    TODO 3  In ``run_key_for``: a ``run_key`` that is stable for one delivery of one file and new
+            for a re-delivery: build it from the file's name and fingerprint, never from the time
+            or a random value. Dagster never launches two
             runs with the same run_key from one sensor, so even a lost cursor cannot double-load.
     TODO 4  Attach a ``dg.FreshnessPolicy`` to ``daily_summary``: a file arrives every day, so
             warn when the summary is 24 hours old and fail at 36 hours
@@ -93,7 +95,7 @@ Settings (environment variables)
 import json
 import os
 import urllib.request
-from datetime import timedelta
+from datetime import timedelta  # noqa: F401 - TODO 4 uses it
 from pathlib import Path
 
 import dagster as dg
@@ -213,6 +215,15 @@ ingest_job = dg.define_asset_job("phase5_ingest_job", selection=[incoming_readin
 # --- TODO 1-3: the file sensor -----------------------------------------------------------------
 
 
+def run_key_for(file: IncomingFile) -> str | None:
+    """TODO 3: the same key every time for one delivery of a file, a new one for a re-delivery."""
+    # >>> solution
+    return f"{file.name}:{file.fingerprint}"
+    # === stub
+    # return None
+    # <<<
+
+
 @dg.sensor(
     name="phase5_incoming_file_sensor",
     job=ingest_job,
@@ -225,7 +236,7 @@ def incoming_file_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
     # first. It never raises, so a strange directory cannot crash the sensor.
     files = ready_files()
 
-    # TODO 2: read the cursor: JSON of {file name: fingerprint}, None on the first tick.
+    # TODO 2: read the cursor: JSON of {file name: fingerprint}; None on the very first tick.
     # >>> solution
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     # === stub
@@ -233,39 +244,36 @@ def incoming_file_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
     # <<<
     requests: list[dg.RunRequest] = []
     for file in files:
-        # TODO 2: skip a file whose fingerprint is in the cursor, and remember the new ones.
+        # TODO 2: skip a file whose fingerprint the cursor already holds.
         # >>> solution
         if seen.get(file.name) == file.fingerprint:
             continue
-        seen[file.name] = file.fingerprint
         # === stub
         # <<<
-        # TODO 3: a run_key that is the same for this delivery every time, new for a re-delivery.
-        # >>> solution
-        run_key = f"{file.name}:{file.fingerprint}"
-        # === stub
-        # run_key = None
-        # <<<
-        # TODO 1: one RunRequest for this file, with run_config=ingest_run_config(file).
+        # TODO 1: one RunRequest for this file: run_config=ingest_run_config(file), and the
+        # run_key of TODO 3.
         # >>> solution
         requests.append(
             dg.RunRequest(
-                run_key=run_key, run_config=ingest_run_config(file), tags={"phase5/file": file.name}
+                run_key=run_key_for(file),
+                run_config=ingest_run_config(file),
+                tags={"phase5/file": file.name},
             )
         )
         # === stub
-        # raise NotImplementedError("TODO 1: emit one dg.RunRequest per new file")
+        # raise NotImplementedError(f"TODO 1: request a run for {file.name}")
         # <<<
 
-    # TODO 2: the new cursor: the fingerprints of the files still in the directory.
+    # TODO 2: the new cursor: the fingerprint of every file still in the directory (requested
+    # now or earlier), and nothing else, so it never grows forever.
     # >>> solution
-    present = {file.name for file in files}
-    cursor = json.dumps({name: fp for name, fp in seen.items() if name in present}, sort_keys=True)
+    cursor = json.dumps({f.name: f.fingerprint for f in files}, sort_keys=True)
     # === stub
     # cursor = None
     # <<<
     if not requests:
-        return dg.SensorResult(skip_reason="no new complete files", cursor=cursor)
+        skip = f"no new complete files ({len(seen)} already requested)"
+        return dg.SensorResult(skip_reason=skip, cursor=cursor)
     return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 

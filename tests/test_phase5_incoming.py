@@ -206,8 +206,12 @@ def test_bad_files_are_rejected_and_good_rows_kept(phase, tmp_path, monkeypatch,
 
     counts = _table_counts()
     want = {
-        "weather_2024-01-01.csv": _rows(good[date(2024, 1, 1)]),  # the broken re-delivery lost nothing
-        "weather_2024-01-02.csv": _rows(good[date(2024, 1, 2)]),  # re-delivered: replaced, not doubled
+        "weather_2024-01-01.csv": _rows(
+            good[date(2024, 1, 1)]
+        ),  # the broken re-delivery lost nothing
+        "weather_2024-01-02.csv": _rows(
+            good[date(2024, 1, 2)]
+        ),  # re-delivered: replaced, not doubled
         "weather_2024-03-01.csv": _rows(partly) - 3,  # the 3 invalid rows are dropped
         "weather_2024-03-02.csv": _rows(truncated) - 1,  # the cut last row is dropped
         "weather_2024-03-03.csv": _rows(writing_full),  # loaded once complete
@@ -215,7 +219,9 @@ def test_bad_files_are_rejected_and_good_rows_kept(phase, tmp_path, monkeypatch,
     assert counts == want
 
     bad_rows = (rejected / "weather_2024-03-01.csv.bad_rows.csv").read_text().splitlines()
-    assert len(bad_rows) == 4 and all("humidity_pct '??' is not a number" in r for r in bad_rows[1:])
+    assert len(bad_rows) == 4 and all(
+        "humidity_pct '??' is not a number" in r for r in bad_rows[1:]
+    )
     assert (rejected / "weather_2024-03-02.csv.bad_rows.csv").exists()
 
     table = ["| file | what is wrong | outcome |", "|---|---|---|"]
