@@ -65,21 +65,23 @@ Try it (the sensors are STOPPED until you turn them on, so nothing surprises you
            uv run workbook db psql -c 'select source_file, count(*) from phase5.incoming_readings group by 1'
     3. Deliver a bad file (``echo nope > data/incoming/weather_2024-02-02.csv``): its run succeeds
        without materializing, logs the reason, and the file lands in ``data/rejected/``.
-    4. Freshness: the asset page of ``daily_summary`` shows *Freshness: Pass* after a run. To see it
-       fail in minutes instead of a day, set ``warn_window=timedelta(minutes=1)`` and
-       ``fail_window=timedelta(minutes=2)``, reload the code location, materialize once and watch it
-       turn Warn, then Fail (the daemon re-evaluates every 30 s); deliver a file and it passes again.
+    4. Freshness: the asset page of ``daily_summary`` shows its freshness status: passing after a
+       run, warning after 24 h, failing after 36 h. To see it fail in minutes instead of a day,
+       set ``warn_window=timedelta(minutes=1)`` and ``fail_window=timedelta(minutes=2)``, reload
+       the code location, materialize once and watch it turn to warning, then failing (the daemon
+       re-evaluates every 30 s); deliver a file and it passes again.
     5. Click an automation condition (asset page, *Automation* tab) to see why each tick did or did
        not request a run, condition by condition.
 
 A schedule for the same job, for contrast
-    ``phase5_nightly_refresh`` runs ``phase5_refresh_job`` (summary and roll-up) at 02:00 UTC, like
-    an Airflow DAG with ``schedule="0 2 * * *"``. Airflow schedules *tasks* on time and the DAG
-    decides what is stale only by convention; here the schedule is a thin trigger over assets,
-    and you usually don't need it at all: eager and on_cron already say when to update. A schedule
-    is still the right tool when *time itself* is the trigger and no data event exists: a report
-    due at 08:00 whether or not anything changed, polling an external system that cannot notify
-    you, or a batch window agreed with another team.
+    ``phase5_nightly_refresh`` runs ``phase5_refresh_job`` (summary and roll-up) at 02:00 UTC. In
+    Airflow that is a DAG with ``schedule="0 2 * * *"``: its tasks run at 02:00 whether or not
+    anything changed, and a late file waits until tomorrow. Here the schedule is the same time
+    trigger, but it targets assets, so the UI still shows what each run materialized and how
+    fresh it is; and you usually don't need it, because eager and on_cron already say when to
+    update. A schedule is still the right tool when *time itself* is the trigger and no data event
+    exists: a report due at 08:00 whether or not anything changed, polling an external system
+    that cannot notify you, or a batch window agreed with another team.
 
 Run-failure alerting
     ``phase5_run_failure_alert`` posts a JSON message (Slack-style ``text`` plus details) to the URL
@@ -295,6 +297,8 @@ order by 1, 2
 )
 def daily_summary(postgres: PostgresResource) -> Rows:
     """Per day and city: readings, mean/min/max °C (glitches excluded) and precipitation."""
+    if not postgres.fetch("select to_regclass('phase5.incoming_readings') as t")[0]["t"]:
+        raise dg.Failure("phase5.incoming_readings does not exist yet: deliver a file first.")
     return postgres.fetch(SUMMARY_SQL)
 
 
