@@ -236,3 +236,19 @@ def test_bad_files_are_rejected_and_good_rows_kept(phase, tmp_path, monkeypatch,
     with capsys.disabled():
         if os.environ.get("WORKBOOK_SHOW_BAD_FILES"):
             print("\n" + "\n".join(table))
+
+
+@pytest.mark.parametrize(("bad", "loaded"), [(0, 100), (1, 99), (10, 90), (11, None)])
+def test_partly_bad_file_rule(tmp_path, bad, loaded):
+    """Valid rows are loaded while at most 10 % of the data rows are invalid; above, none are."""
+    header, *lines = _good(date(2024, 5, 1), tmp_path).splitlines()
+    lines = [_set_field(s, "wind_speed_kmh", "fast") if i < bad else s
+             for i, s in enumerate(lines[:100])]  # fmt: skip
+    path = tmp_path / "weather_2024-05-01.csv"
+    path.write_text("\n".join([header, *lines]) + "\n")
+    delivery = incoming.read_delivery(path)
+    if loaded is None:
+        assert delivery.rejected and f"{bad} of 100 data rows are invalid" in delivery.rejected
+    else:
+        assert delivery.rejected is None and len(delivery.rows) == loaded
+        assert [b.line for b in delivery.bad_rows] == list(range(2, 2 + bad))
