@@ -25,8 +25,8 @@ Old names, new names (blog posts and older courses use the left column)
     "auto-materialize" daemon toggle         ->  an AutomationConditionSensorDefinition you turn on
     FreshnessPolicy(maximum_lag_minutes=60)  ->  FreshnessPolicy.time_window(fail_window=timedelta(minutes=60))
     FreshnessPolicy(cron_schedule=...)       ->  FreshnessPolicy.cron(deadline_cron=..., lower_bound_delta=...)
-    A *freshness policy* no longer triggers runs: it only says whether an asset is fresh (PASS,
-    WARN, FAIL in the UI). *Automation conditions* decide when to run. Keep the two apart.
+    A *freshness policy* no longer triggers runs: it only says whether an asset is fresh (pass,
+    warn or fail in the UI). *Automation conditions* decide when to run. Keep the two apart.
 
 The steps (the grader checks each one; `uv run workbook check 5`)
     TODO 1  In ``incoming_file_sensor``: for every file ``ready_files()`` returns, emit one
@@ -40,8 +40,8 @@ The steps (the grader checks each one; `uv run workbook check 5`)
             again (same name, new content) has a new fingerprint and is requested again.
     TODO 3  In ``run_key_for``: a ``run_key`` that is stable for one delivery of one file and new
             for a re-delivery: build it from the file's name and fingerprint, never from the time
-            or a random value. Dagster never launches two
-            runs with the same run_key from one sensor, so even a lost cursor cannot double-load.
+            or a random value. Dagster never launches two runs with the same run_key from one
+            sensor, so even a lost cursor cannot load a file twice.
     TODO 4  Attach a ``dg.FreshnessPolicy`` to ``daily_summary``: a file arrives every day, so
             warn when the summary is 24 hours old and fail at 36 hours
             (``FreshnessPolicy.time_window``).
