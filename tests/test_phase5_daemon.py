@@ -29,6 +29,8 @@ import pytest
 from workbook import db, generate, incoming
 from workbook.db import REPO_ROOT
 
+# It stops what it started by process group, which needs POSIX.
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="uses process groups (POSIX only)")
 DEADLINE_S = 150
 DAY = date(2024, 4, 1)
 SUMMARY = dg.AssetKey(["phase5", "daily_summary"])
