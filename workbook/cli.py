@@ -173,6 +173,53 @@ def cmd_stubs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_airflow(args: argparse.Namespace) -> int:
+    from workbook import baseline, compare
+
+    try:
+        if args.action == "install":
+            baseline.install()
+        else:
+            url = compare.compare_database() if args.database is None else args.database
+            from workbook import generate
+
+            generate.load(url=url)
+            timings = baseline.run_backfill(compare.START, args.days, url)
+            runs = ", ".join(f"{t:.2f}" for t in timings["runs_s"])
+            print(
+                f"{args.days} DAG run(s) succeeded in {compare.COMPARE_DB}; seconds per run: {runs}"
+            )
+    except (baseline.BaselineError, compare.CompareError) as exc:
+        print(f"workbook airflow: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from workbook import baseline, compare
+
+    try:
+        result = compare.run(args.days)
+    except (baseline.BaselineError, compare.CompareError) as exc:
+        print(f"workbook compare: {exc}", file=sys.stderr)
+        return 1
+    print(f"Outputs identical: {'yes' if result['identical'] else 'NO'} ({result['rows']} rows)")
+    for name, problem in result["problems"].items():
+        if problem:
+            print(f"  {name}: {problem}")
+    print(f"Report: {compare.REPORT.relative_to(compare.db.REPO_ROOT)} "
+          f"(chart: {compare.CHART.relative_to(compare.db.REPO_ROOT)})")  # fmt: skip
+    return 0 if result["identical"] else 1
+
+
+def _days(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 30:
+        raise argparse.ArgumentTypeError(
+            f"--days must be a whole number from 1 to 30, got {text!r}"
+        )
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="workbook", description="The Dagster weather workbook.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -225,6 +272,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("status", "url", "psql", "stop"))
     p.add_argument("rest", nargs=argparse.REMAINDER, help="psql arguments")
     p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("airflow", help="the Airflow baseline: install it, or run its DAG")
+    p.add_argument("action", choices=("install", "run"))
+    p.add_argument("--days", type=_days, default=7, help="dates to run (1-30, from 2024-01-01)")
+    p.add_argument("--database", help="database URL (default: workbook_compare)")
+    p.set_defaults(func=cmd_airflow)
+
+    p = sub.add_parser("compare", help="run Airflow and Dagster on the same days, and compare")
+    p.add_argument("--days", type=_days, default=7, help="days to backfill (1-30)")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("stubs", help="check or regenerate the stubs from the solutions")
     group = p.add_mutually_exclusive_group(required=True)
