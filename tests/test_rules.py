@@ -17,5 +17,6 @@ def test_rules_match_the_phase2_solution():
     rows = _rows()
     valid, rejected = rules.validate_readings(rows)
     assert (valid, rejected) == phase2.validate_readings(rows)
-    assert rejected["duplicate"] > 0 and rejected["temperature_out_of_range"] > 0  # dirt is seen
+    glitches = sum(n for reason, n in rejected.items() if reason.endswith("_out_of_range"))
+    assert rejected["duplicate"] > 0 and glitches > 0  # the sample holds the dirt it tests
     assert rules.aggregate_city_days(valid) == phase2.aggregate_city_days(valid)
