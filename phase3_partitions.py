@@ -58,11 +58,12 @@ Backfills: one run per partition, or one run for the range
 
     | backfill of 30 days                     | seconds |
     |-----------------------------------------|---------|
-    | 30 runs, one per partition              |   BENCH_PER_PARTITION |
-    | 1 run, BackfillPolicy.single_run()      |   BENCH_SINGLE_RUN |
+    | 30 runs, one per partition              |    21.3 |
+    | 1 run, BackfillPolicy.single_run()      |     3.2 |
 
-    Under ``dagster dev`` each run is also a new process (several seconds each), so the gap
-    is wider there.
+    Under ``dagster dev`` each run is also a new process, so the gap is wider there: a 7-day
+    backfill through the UI took about 3 minutes as 7 queued runs, against under a minute as
+    one single run, on the same loaded machine.
 
 Incremental processing
     ``daily_city_aggregates`` for day D reads only day D of ``phase3.daily_readings`` (an
@@ -71,9 +72,14 @@ Incremental processing
     ``city_aggregates``, re-reads all of history every time. Measured (one new day: validate it
     and aggregate it; the full refresh re-validates and re-aggregates the whole history):
 
-    | history (days) | incremental (s) | full refresh (s) |
-    |----------------|-----------------|------------------|
-    BENCH_INCREMENTAL_ROWS
+    | history (days) | source rows | incremental (s) | full refresh (s) |
+    |----------------|-------------|-----------------|------------------|
+    |             30 |       8,927 |            1.05 |             1.97 |
+    |            365 |     108,451 |            0.60 |            13.34 |
+    |          1,825 |     541,518 |            0.85 |            75.42 |
+
+    The incremental cost stays under a second (it is mostly Dagster's per-run overhead); the
+    full refresh grows with history, 38 times from 30 days to 5 years.
 
 The steps (the grader checks each one on the seeded dataset, in a Chicago session time zone)
     TODO 1  ``replace_readings(postgres, table, start, end)``: fetch the source readings with

@@ -15,8 +15,6 @@ It uses its own database, ``workbook_bench``, on the workbook's server, and neve
 learner's data or the tests'. ``run()`` returns the measured rows for other harnesses.
 """
 
-from __future__ import annotations
-
 import argparse
 import os
 import statistics
@@ -25,6 +23,7 @@ import warnings
 from datetime import UTC, date, datetime, timedelta
 
 BENCH_DB = "workbook_bench"
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # no per-event DEBUG lines
 NEW_DAY = date(2024, 1, 30)  # the last partition of Phase 3
 BACKFILL_DAYS = 30
 
@@ -75,16 +74,28 @@ def measure_backfill(days: int = BACKFILL_DAYS) -> list[dict]:
     _reset(days, date(2024, 1, 1))
     keys = p3.DAILY.get_partition_keys()[:days]
     # Warm up: the first materialize in a process pays one-off costs (about 2 s).
-    _check(dg.materialize([p3.daily_readings], partition_key=keys[0], resources=RESOURCES))
+    _check(
+        dg.materialize(
+            [p3.daily_readings], partition_key=keys[0], resources=RESOURCES, run_config=QUIET
+        )
+    )
 
     def per_partition():
         for key in keys:
-            _check(dg.materialize([p3.daily_readings], partition_key=key, resources=RESOURCES))
+            _check(
+                dg.materialize(
+                    [p3.daily_readings], partition_key=key, resources=RESOURCES, run_config=QUIET
+                )
+            )
 
     def single_run():
         tags = {"dagster/asset_partition_range_start": keys[0],
                 "dagster/asset_partition_range_end": keys[-1]}  # fmt: skip
-        _check(dg.materialize([p3.daily_readings_batched], resources=RESOURCES, tags=tags))
+        _check(
+            dg.materialize(
+                [p3.daily_readings_batched], resources=RESOURCES, tags=tags, run_config=QUIET
+            )
+        )
 
     return [
         {"benchmark": f"backfill {days} days", "variant": f"{days} runs, one per partition",
@@ -99,10 +110,9 @@ def _full_refresh_asset(first: date, end: date):
     import dagster as dg
 
     from solutions import phase3_partitions as p3
-    from workbook.resources import PostgresResource
 
     @dg.asset(key_prefix="bench", name="full_refresh")
-    def full_refresh(postgres: PostgresResource) -> dg.MaterializeResult:
+    def full_refresh(postgres: p3.PostgresResource) -> dg.MaterializeResult:
         p3.ensure_tables(postgres)
         start, stop = _midnight(first), _midnight(end)
         counts = p3.replace_readings(postgres, "daily_readings", start, stop)
@@ -129,14 +139,16 @@ def measure_incremental(histories=(30, 365, 1825), repeats: int = 3) -> list[dic
         first = end - timedelta(days=history)
         source_rows = _reset(history, first)
         full = _full_refresh_asset(first, end)
-        _check(dg.materialize([full], resources=RESOURCES))  # builds the history, warms up
+        _check(
+            dg.materialize([full], resources=RESOURCES, run_config=QUIET)
+        )  # builds the history, warms up
 
         def incremental():
             _check(dg.materialize([p3.daily_readings, p3.daily_city_aggregates],
-                                  partition_key=NEW_DAY.isoformat(), resources=RESOURCES))  # fmt: skip
+                                  partition_key=NEW_DAY.isoformat(), resources=RESOURCES, run_config=QUIET))  # fmt: skip
 
         def refresh(asset=full):
-            _check(dg.materialize([asset], resources=RESOURCES))
+            _check(dg.materialize([asset], resources=RESOURCES, run_config=QUIET))
 
         inc = [_timed(incremental) for _ in range(repeats)]
         ref = [_timed(refresh) for _ in range(repeats if history < 1000 else 1)]
@@ -152,9 +164,6 @@ def run(histories=(30, 365, 1825), repeats: int = 3) -> dict[str, list[dict]]:
     """Both measurements, on the benchmark database. The figures are wall-clock seconds."""
     use_bench_database()
     warnings.filterwarnings("ignore")  # BackfillPolicy's BetaWarning, once per run
-    import logging
-
-    logging.getLogger("dagster").setLevel(logging.WARNING)
     return {"backfill": measure_backfill(), "incremental": measure_incremental(histories, repeats)}
 
 
