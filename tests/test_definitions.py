@@ -47,7 +47,7 @@ def test_a_syntax_error_hides_no_other_phase_and_is_shown(package):
     error = (
         defs.resolve_assets_def(dg.AssetKey(["phase1", "load_error"])).get_asset_spec().description
     )
-    assert "phase1_basic_assets.py, line 1 has a syntax error" in error
+    assert "phase1_basic_assets.py" in error and "line 1" in error and "def broken(:" in error
 
 
 def test_two_phases_with_the_same_asset_key_do_not_break_the_first(package):
