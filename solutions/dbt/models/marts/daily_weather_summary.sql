@@ -6,9 +6,9 @@
 --   min_temperature_c, max_temperature_c, max_wind_speed_kmh, total_precipitation_mm
 -- Nulls (missing values, glitches staging has nulled) are ignored by the aggregates.
 
--- Incremental: the first run creates the table from everything staging has; every later run
--- only computes the rows of the window Dagster passes (--vars min_date/max_date), deletes the
--- rows with the same (city, observed_date) and inserts the new ones. Re-running a day is safe.
+-- Incremental, one day at a time: every run (the first one too) computes only the rows of the
+-- window Dagster passes (--vars min_date/max_date); dbt then deletes the rows with the same
+-- (city, observed_date) and inserts the new ones. Re-running a day is safe, other days stay.
 {{
     config(
         materialized='incremental',
@@ -20,8 +20,8 @@
 
 -- TODO 2: aggregate stg_weather_readings per city and day (columns above), counting a duplicate
 --         delivery once.
--- TODO 3: on incremental runs (when is_incremental() is true), read only the readings in the
---         window [var('min_date'), var('max_date')): timestamps with a UTC offset, end excluded.
+-- TODO 3: on every run, read only the readings in the window [var('min_date'), var('max_date')):
+--         timestamps with their UTC offset, the end excluded.
 -- >>> solution
 with readings as (
     -- A duplicate delivery is an identical row: `distinct` keeps one of each.
@@ -34,11 +34,9 @@ with readings as (
         wind_speed_kmh,
         precipitation_mm
     from {{ ref('stg_weather_readings') }}
-    {% if is_incremental() %}
-    -- The partition window, as timestamps with their UTC offset: correct in any session time zone.
+    -- The partition window, as timestamps with their UTC offset: right in any session time zone.
     where observed_at >= '{{ var("min_date") }}'::timestamptz
       and observed_at < '{{ var("max_date") }}'::timestamptz
-    {% endif %}
 )
 
 select
