@@ -5,6 +5,7 @@ uv run workbook check 1 --solutions
 uv run workbook hint 1             hints for phase 1's failing requirements
 uv run workbook db status|url|psql|stop
 uv run workbook stubs --check|--write
+uv run workbook dbt build          dbt in dbt_project/, on the workbook's database (Phase 4)
 """
 
 from __future__ import annotations
@@ -135,6 +136,16 @@ def cmd_stubs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dbt(args: argparse.Namespace) -> int:
+    from workbook import dbt
+
+    try:
+        return dbt.run_cli(args.rest)
+    except dbt.DbtProjectError as exc:
+        print(f"workbook: {exc}", file=sys.stderr)
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="workbook", description="The Dagster weather workbook.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -156,6 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("status", "url", "psql", "stop"))
     p.add_argument("rest", nargs=argparse.REMAINDER, help="psql arguments")
     p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("dbt", help="run dbt in dbt_project/ on the workbook's database")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="dbt arguments, e.g. build; or env")
+    p.set_defaults(func=cmd_dbt)
 
     p = sub.add_parser("stubs", help="check or regenerate the stubs from the solutions")
     group = p.add_mutually_exclusive_group(required=True)
