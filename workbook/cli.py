@@ -10,6 +10,7 @@ uv run workbook solution 1         the reference as a diff, once phase 1 passes
 uv run workbook check --all --report junit.xml|report.json
 uv run workbook db status|url|psql|stop
 uv run workbook stubs --check|--write
+uv run workbook dbt build          dbt in dbt_project/, on the workbook's database (Phase 4)
 """
 
 from __future__ import annotations
@@ -220,6 +221,16 @@ def _days(text: str) -> int:
     return int(text)
 
 
+def cmd_dbt(args: argparse.Namespace) -> int:
+    from workbook import dbt
+
+    try:
+        return dbt.run_cli(args.rest)
+    except dbt.DbtProjectError as exc:
+        print(f"workbook: {exc}", file=sys.stderr)
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="workbook", description="The Dagster weather workbook.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -282,6 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="run Airflow and Dagster on the same days, and compare")
     p.add_argument("--days", type=_days, default=7, help="days to backfill (1-30)")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("dbt", help="run dbt in dbt_project/ on the workbook's database")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="dbt arguments, e.g. build; or env")
+    p.set_defaults(func=cmd_dbt)
 
     p = sub.add_parser("stubs", help="check or regenerate the stubs from the solutions")
     group = p.add_mutually_exclusive_group(required=True)

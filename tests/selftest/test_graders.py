@@ -56,7 +56,10 @@ def graded(tmp_path_factory, test_database) -> dict[str, dict[str, dict]]:
     for m in MUTANTS:
         d = tmp_path_factory.mktemp("mutant")
         _solution_tree(d)
-        f = d / m["file"]
+        # `file` is a path under solutions/; in the tree it sits where the learner's copy does
+        # (phase files at the top, dbt SQL under dbt_project/).
+        pair = next(p for p in stubs.pairs() if p.solution == stubs.SOLUTIONS / m["file"])
+        f = d / pair.exercise.relative_to(REPO_ROOT)
         text = f.read_text()
         assert text.count(m["old"]) == 1, f"mutant {m['name']!r}: 'old' must occur exactly once"
         f.write_text(text.replace(m["old"], m["new"]))
