@@ -491,13 +491,15 @@ def run(
     target: str = "exercises",
     extra: list[str] | None = None,
     exercises_dir: Path | None = None,
+    only: list[str] | None = None,
 ) -> list[Outcome]:
-    """Grade one phase in this process; returns one outcome per requirement."""
+    """Grade one phase in this process; returns one outcome per requirement (or per ``only``)."""
     import pytest
 
     reporter = Reporter(phase)
+    module = str(GRADING_DIR / f"test_phase{phase}.py")
     args = [
-        str(GRADING_DIR / f"test_phase{phase}.py"),
+        *([f"{module}::test_{rid}" for rid in only] if only else [module]),
         f"--target={target}",
         *([f"--exercises-dir={exercises_dir}"] if exercises_dir else []),
         "-o", "addopts=",
@@ -514,7 +516,7 @@ def run(
     code = pytest.main(args, plugins=[reporter])
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         raise RuntimeError(f"the grader could not run (pytest exit code {int(code)})")
-    known = requirements().get(phase, {})
+    known = {r: q for r, q in requirements().get(phase, {}).items() if not only or r in only}
     outcomes = [reporter.outcomes[r] for r in known if r in reporter.outcomes]
     outcomes += [o for r, o in reporter.outcomes.items() if r not in known]
     for rid, req in known.items():
@@ -524,11 +526,13 @@ def run(
 
 
 if __name__ == "__main__":
-    # python -m workbook.grading PHASE DIR [DIR ...]: grade the exercise files in each DIR, one
-    # JSON line of outcomes per DIR. One process grades them all, so the import and warm-up cost
-    # is paid once (used by the self-test for stubs and mutants).
+    # python -m workbook.grading PHASE DIR[::REQ,REQ] ...: grade the exercise files in each DIR
+    # (only the requirements REQ, when given), one JSON line of outcomes per DIR. One process
+    # grades them all, so the import and warm-up cost is paid once (used by the self-test).
     phase_arg, *dirs = sys.argv[1:]
     for d in dirs:
-        found = run(int(phase_arg), "exercises", exercises_dir=Path(d))
+        path, _, reqs = d.partition("::")
+        found = run(int(phase_arg), "exercises", exercises_dir=Path(path),
+                    only=reqs.split(",") if reqs else None)  # fmt: skip
         print(json.dumps([{"id": o.requirement.id, "passed": o.passed, "message": o.message}
                           for o in found]), flush=True)  # fmt: skip
