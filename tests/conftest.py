@@ -13,7 +13,10 @@ import pytest
 
 from workbook import db, generate
 
-TEST_DB = "workbook_test"
+# One database per pytest-xdist worker (workbook_test_gw0, ...), so parallel test files never
+# write the same tables; plain `pytest` and `workbook check` use workbook_test.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+TEST_DB = "workbook_test" + (f"_{_WORKER}" if _WORKER else "")
 # The graders run with a non-UTC session time zone on purpose: code that relies on the
 # server's zone to find a day's boundaries is wrong, and should fail here, not in production.
 TEST_TIMEZONE = "America/Chicago"
