@@ -164,6 +164,9 @@ def test_compose_services_follow_the_stack_contract(compose):
     assert "healthcheck" in pg, "postgres needs a healthcheck (the Dagster services wait on it)"
     named = set(compose.get("volumes") or {})
     assert any(v.split(":")[0] in named for v in pg["volumes"]), "postgres needs a named volume"
+    init = f"./{INIT_SCRIPTS.relative_to(REPO_ROOT)}:/docker-entrypoint-initdb.d"
+    assert any(v.startswith(init) for v in pg["volumes"]), f"postgres must mount {init}"
+    pg_env = _service_env(pg)
 
     for name, service in services.items():
         for port in service.get("ports", []):
@@ -187,14 +190,22 @@ def test_compose_services_follow_the_stack_contract(compose):
                 env["WORKBOOK_PG_PASSWORD"], env["WORKBOOK_PG_DBNAME"]) == (
             url["host"], url["port"], url["user"], url["password"], url["dbname"]
         ), f"{name}: WORKBOOK_PG_* disagree with WORKBOOK_DATABASE_URL"  # fmt: skip
+        # Dagster connects as the server's user, to the database the init script creates.
         assert env["DAGSTER_POSTGRES_HOST"] == "postgres"
+        assert (env["DAGSTER_POSTGRES_USER"], env["DAGSTER_POSTGRES_PASSWORD"],
+                env["DAGSTER_POSTGRES_DB"], url["user"], url["password"]) == (
+            pg_env["POSTGRES_USER"], pg_env["POSTGRES_PASSWORD"], pg_env["DAGSTER_POSTGRES_DB"],
+            pg_env["POSTGRES_USER"], pg_env["POSTGRES_PASSWORD"],
+        ), f"{name}: credentials or database names disagree with the postgres service"  # fmt: skip
     assert "3000" in str(services["dagster-webserver"]["ports"][0]).split(":")[-1]
 
 
 def _env_vars_in_dbt_profile() -> set[str]:
+    """The env vars dbt_project/profiles.yml reads without a default (when the file exists)."""
     if not DBT_PROFILES.exists():
         return set()
-    return set(re.findall(r"env_var\(\s*['\"](\w+)['\"]", DBT_PROFILES.read_text()))
+    calls = re.findall(r"env_var\(\s*['\"](\w+)['\"]\s*(,?)", DBT_PROFILES.read_text())
+    return {name for name, default in calls if not default}
 
 
 def _env_vars_in_dagster_yaml() -> set[str]:
@@ -391,7 +402,7 @@ class Processes:
     def stop(self) -> None:
         """SIGTERM to each group (code servers and run workers too), SIGKILL what is left."""
         groups = [proc.pid for proc, _ in self.procs.values()]
-        for sig, grace in ((signal.SIGTERM, 3), (signal.SIGKILL, 5)):
+        for sig, grace in ((signal.SIGTERM, 2), (signal.SIGKILL, 5)):
             for pgid in groups:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(pgid, sig)
@@ -484,9 +495,12 @@ def test_stack_dagster_config_runs_for_real(compose, monkeypatch):
                       "PGHOST": "127.0.0.1", "PGPORT": str(pg.port), "PGPASSWORD": pg.password,
                       "POSTGRES_USER": pg.user, "POSTGRES_DB": app_db,
                       "DAGSTER_POSTGRES_DB": dagster_db}  # fmt: skip
-        for script in sorted(INIT_SCRIPTS.glob("*.sh")):
-            subprocess.run(["sh", str(script)], env=script_env, check=True, timeout=60,
-                           capture_output=True)  # fmt: skip
+        scripts = sorted(INIT_SCRIPTS.glob("*.sh"))
+        assert scripts, f"no init scripts in {INIT_SCRIPTS}"
+        for script in scripts:
+            done = subprocess.run(["sh", str(script)], env=script_env, timeout=60,
+                                  capture_output=True, text=True)  # fmt: skip
+            assert done.returncode == 0, f"{script.name} failed: {done.stderr}"
 
         home = root / "dagster_home"
         home.mkdir()
