@@ -502,6 +502,13 @@ def test_stack_dagster_config_runs_for_real(compose, monkeypatch):
                                   capture_output=True, text=True)  # fmt: skip
             assert done.returncode == 0, f"{script.name} failed: {done.stderr}"
 
+        # The postgres service's healthcheck, run here against this server.
+        check = compose["services"]["postgres"]["healthcheck"]["test"]
+        assert check[0] == "CMD-SHELL", check
+        health = subprocess.run(["sh", "-c", check[1].replace("-p 5432", f"-p {pg.port}")],
+                                env=script_env, capture_output=True, text=True, timeout=30)  # fmt: skip
+        assert health.returncode == 0, f"postgres healthcheck fails: {health.stdout}{health.stderr}"
+
         home = root / "dagster_home"
         home.mkdir()
         shutil.copy(STACK_DAGSTER_YAML, home / "dagster.yaml")
@@ -531,6 +538,11 @@ def test_stack_dagster_config_runs_for_real(compose, monkeypatch):
             return None
 
         name = _wait("the webserver to load the code location", location, 120, procs)
+        check = compose["services"]["dagster-webserver"]["healthcheck"]["test"]
+        assert check[:2] == ["CMD", "python"], check
+        argv = [sys.executable, *(a.replace(":3000/", f":{port}/") for a in check[2:])]
+        health = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        assert health.returncode == 0, f"the webserver's healthcheck fails: {health.stderr}"
         launch = _graphql(port, LAUNCH, {"p": {"selector": {
             "repositoryLocationName": name, "repositoryName": "__repository__",
             "jobName": "__ASSET_JOB", "assetSelection": [{"path": p} for p in PHASE1_ASSETS]},
