@@ -2,6 +2,11 @@
 # locked dependencies (uv.lock), laid out under /app as in the repository.
 FROM python:3.11-slim-bookworm
 
+# git: `dbt debug` checks for it and fails without it (the README's command table runs it).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends git \
+    && rm -rf /var/lib/apt/lists/*
+
 # uv from PyPI, pinned: the version that wrote uv.lock.
 RUN pip install --no-cache-dir uv==0.13.9
 
@@ -12,7 +17,8 @@ ENV PYTHONUNBUFFERED=1 \
     UV_PROJECT_ENVIRONMENT=/opt/venv \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
-    DAGSTER_HOME=/opt/dagster/home
+    DAGSTER_HOME=/opt/dagster/home \
+    DBT_SEND_ANONYMOUS_USAGE_STATS=false
 
 WORKDIR /app
 

@@ -289,6 +289,9 @@ def test_dockerfile_installs_the_locked_dependencies():
     assert "UV_COMPILE_BYTECODE=1" in env, "compile bytecode at build time (start-up cost)"
     venv = re.search(r"UV_PROJECT_ENVIRONMENT=(\S+)", env).group(1)
     assert f"PATH={venv}/bin:" in env, "the venv must be first on PATH (python, dbt, dagster-*)"
+    # `dbt debug` (in the README's table) fails with "1 check failed" when git is missing, and
+    # the python:*-slim images have none.
+    assert any(re.search(r"apt-get install .*\bgit\b", r) for r in runs), "install git for dbt"
     ignored = (REPO_ROOT / ".dockerignore").read_text().split()
     assert {".venv", ".pgdata", ".env", ".git"} <= set(ignored), ignored
 
