@@ -603,6 +603,11 @@ def test_stack_dagster_config_runs_for_real(compose, monkeypatch):
             return seen if daemons <= seen else None
 
         _wait(f"heartbeats of the daemons {sorted(daemons)}", heartbeats, 60, procs)
+        check = compose["services"]["dagster-daemon"]["healthcheck"]["test"]
+        assert check[0] == "CMD", check
+        argv = [str(Path(sys.executable).parent / check[1]), *check[2:]]
+        health = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+        assert health.returncode == 0, f"the daemon's healthcheck fails: {health.stdout}"
 
         # The code location seeded the empty database on its first start, once, although the
         # webserver and the daemon both loaded it.
