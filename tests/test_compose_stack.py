@@ -388,15 +388,19 @@ class Processes:
     """Processes this test started, each in its own process group; stop() ends exactly those."""
 
     def __init__(self, logdir: Path):
-        self.logdir, self.procs = logdir, {}
+        self.logdir, self.procs, self.services = logdir, {}, set()
 
-    def start(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+    def start(self, name: str, argv: list[str], env: dict[str, str], service=True) -> None:
         log = open(self.logdir / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
         self.procs[name] = (subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True), log)  # fmt: skip
+        if service:
+            self.services.add(name)
 
     def check_alive(self) -> None:
-        for name, (proc, _) in self.procs.items():
+        """The long-running services must not have exited."""
+        for name in self.services:
+            proc = self.procs[name][0]
             assert proc.poll() is None, f"{name} exited with {proc.returncode}:\n{self.tail(name)}"
 
     def tail(self, name: str, n: int = 4000) -> str:
@@ -405,7 +409,7 @@ class Processes:
     def stop(self) -> None:
         """SIGTERM to each group (code servers and run workers too), SIGKILL what is left."""
         groups = [proc.pid for proc, _ in self.procs.values()]
-        for sig, grace in ((signal.SIGTERM, 2), (signal.SIGKILL, 5)):
+        for sig, grace in ((signal.SIGTERM, 1), (signal.SIGKILL, 5)):
             for pgid in groups:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(pgid, sig)
@@ -449,7 +453,7 @@ def _wait(what: str, condition, seconds: float, procs: Processes, interval: floa
         if value:
             return value
         if time.monotonic() > deadline:
-            logs = "\n".join(f"--- {n}\n{procs.tail(n, 2000)}" for n in procs.procs)
+            logs = "\n".join(f"--- {n}\n{procs.tail(n, 2000)}" for n in procs.services)
             raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}\n{logs}")
         time.sleep(interval)
 
@@ -528,6 +532,21 @@ def test_stack_dagster_config_runs_for_real(compose, monkeypatch):
         procs.start("daemon", _stack_argv("dagster-daemon", compose, port), env)
         procs.start("webserver", _stack_argv("dagster-webserver", compose, port), env)
 
+        from dagster import DagsterEventType, DagsterInstance
+
+        for key in _env_vars_in_dagster_yaml():
+            monkeypatch.setenv(key, env[key])
+        # While they start: the same file, read as Dagster reads it.
+        with DagsterInstance.from_config(str(home)) as instance:
+            assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+            limit = instance.get_concurrency_config().run_queue_config.max_concurrent_runs
+            assert 1 <= limit <= 4, f"a laptop-sized run limit, got {limit}"
+            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+            assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+            assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
+            daemons = set(instance.get_required_daemon_types())
+        assert "QUEUED_RUN_COORDINATOR" in daemons, daemons
+
         def location():
             try:
                 entries = _graphql(port, LOCATION_QUERY)["workspaceOrError"]["locationEntries"]
@@ -559,27 +578,26 @@ def test_stack_dagster_config_runs_for_real(compose, monkeypatch):
             f"with the QueuedRunCoordinator a launched run waits for the daemon, got {launch}"
         )
 
+        def heartbeats():
+            with db.connect(pg.url(dagster_db)) as conn, conn.cursor() as cur:
+                cur.execute("select daemon_type from daemon_heartbeats")
+                seen = {r[0] for r in cur.fetchall()}
+            return seen if daemons <= seen else None
+
+        _wait(f"heartbeats of the daemons {sorted(daemons)}", heartbeats, 60, procs)
+        check = compose["services"]["dagster-daemon"]["healthcheck"]["test"]
+        assert check[0] == "CMD", check
+        argv = [str(Path(sys.executable).parent / check[1]), *check[2:]]
+        procs.start("liveness", argv, env, service=False)  # runs while the run runs
+
         def finished():
             status = _graphql(port, RUN_STATUS, {"id": run_id})["runOrError"]["status"]
             return status if status in ("SUCCESS", "FAILURE", "CANCELED") else None
 
         status = _wait("the daemon to dequeue and finish the run", finished, 120, procs)
         assert status == "SUCCESS", f"run {run_id} ended {status}:\n{procs.tail('daemon')}"
-
-        from dagster import DagsterEventType, DagsterInstance
-
-        for key in _env_vars_in_dagster_yaml():
-            monkeypatch.setenv(key, env[key])
-        # The same file, read as Dagster reads it: what the daemon and the webserver ran with.
-        with DagsterInstance.from_config(str(home)) as instance:
-            assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
-            limit = instance.get_concurrency_config().run_queue_config.max_concurrent_runs
-            assert 1 <= limit <= 4, f"a laptop-sized run limit, got {limit}"
-            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-            assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
-            assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
-            daemons = set(instance.get_required_daemon_types())
-        assert "QUEUED_RUN_COORDINATOR" in daemons, daemons
+        liveness = procs.procs["liveness"][0].wait(60)
+        assert liveness == 0, f"the daemon's healthcheck fails: {procs.tail('liveness')}"
 
         with db.connect(pg.url(dagster_db)) as conn, conn.cursor() as cur:
             cur.execute("select status from runs where run_id = %s", (run_id,))
@@ -595,19 +613,6 @@ def test_stack_dagster_config_runs_for_real(compose, monkeypatch):
         assert [e for e in events if e in order] == order, f"run events in Postgres: {events}"
         materialized = DagsterEventType.ASSET_MATERIALIZATION.value
         assert events.count(materialized) == len(PHASE1_ASSETS), events
-
-        def heartbeats():
-            with db.connect(pg.url(dagster_db)) as conn, conn.cursor() as cur:
-                cur.execute("select daemon_type from daemon_heartbeats")
-                seen = {r[0] for r in cur.fetchall()}
-            return seen if daemons <= seen else None
-
-        _wait(f"heartbeats of the daemons {sorted(daemons)}", heartbeats, 60, procs)
-        check = compose["services"]["dagster-daemon"]["healthcheck"]["test"]
-        assert check[0] == "CMD", check
-        argv = [str(Path(sys.executable).parent / check[1]), *check[2:]]
-        health = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
-        assert health.returncode == 0, f"the daemon's healthcheck fails: {health.stdout}"
 
         # The code location seeded the empty database on its first start, once, although the
         # webserver and the daemon both loaded it.
