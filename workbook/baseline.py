@@ -52,6 +52,7 @@ def _airflow_env(home: Path, db_file: Path) -> dict[str, str]:
         SCARF_ANALYTICS="false",
         DO_NOT_TRACK="1",
         PYTHONPATH=str(REPO_ROOT),
+        PATH=f"{VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",  # dbt for the dbt DAG
     )
     return env
 

@@ -185,7 +185,7 @@ def cmd_airflow(args: argparse.Namespace) -> int:
             from workbook import generate
 
             generate.load(url=url)
-            timings = baseline.run_backfill(compare.START, args.days, url)
+            timings = baseline.run_backfill(compare.START, args.days, url, dag_id=args.dag)
             runs = ", ".join(f"{t:.2f}" for t in timings["runs_s"])
             print(
                 f"{args.days} DAG run(s) succeeded in {compare.COMPARE_DB}; seconds per run: {runs}"
@@ -288,6 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("install", "run"))
     p.add_argument("--days", type=_days, default=7, help="dates to run (1-30, from 2024-01-01)")
     p.add_argument("--database", help="database URL (default: workbook_compare)")
+    p.add_argument("--dag", choices=("weather_etl", "weather_dbt"), default="weather_etl",
+                   help="weather_etl (default) or weather_dbt (dbt as one Bash task)")  # fmt: skip
     p.set_defaults(func=cmd_airflow)
 
     p = sub.add_parser("compare", help="run Airflow and Dagster on the same days, and compare")

@@ -1,0 +1,72 @@
+"""The dbt variant of the baseline: land the day's readings, then `dbt build` as one Bash task.
+
+This is how dbt usually runs under Airflow, and the point of the comparison: to the
+orchestrator the whole dbt project is ONE task. It cannot show the models, their lineage or
+their tests, and it cannot run or retry one model. Phase 4 loads the same project into Dagster,
+where every model is an asset and every dbt test an asset check.
+
+It builds the reference project (``solutions/dbt`` laid over ``dbt_project/``, as
+``workbook check 4 --solutions`` does), so it works before you have written Phase 4.
+
+    uv run workbook airflow run --dag weather_dbt --days 3
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from datetime import UTC, datetime
+
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import dag, task
+
+from airflow_baseline.weather_dag import day_window
+
+
+@dag(
+    dag_id="weather_dbt",
+    schedule="@daily",
+    start_date=datetime(2024, 1, 1, tzinfo=UTC),
+    catchup=True,
+    max_active_runs=1,
+    tags=["workbook"],
+)
+def weather_dbt():
+    from workbook import db
+    from workbook import dbt as workbook_dbt
+
+    project = workbook_dbt.project_dir_for(db.REPO_ROOT / "solutions" / "phase4_dbt_assets.py")
+    workbook_dbt.prepare(project)
+
+    @task
+    def land(logical_date=None) -> int:
+        """Copy the day's readings into the table dbt's source reads (phase4.raw_weather_readings)."""
+        from workbook.resources import postgres
+
+        start, end = day_window(logical_date)
+        with postgres.connection() as conn, conn.cursor() as cur:
+            cur.execute("create schema if not exists phase4")
+            cur.execute("create table if not exists phase4.raw_weather_readings"
+                        " (like source.weather_readings including defaults)")  # fmt: skip
+            cur.execute("delete from phase4.raw_weather_readings"
+                        " where observed_at >= %s and observed_at < %s", (start, end))  # fmt: skip
+            cur.execute("insert into phase4.raw_weather_readings select * from"
+                        " source.weather_readings where observed_at >= %s and observed_at < %s",
+                        (start, end))  # fmt: skip
+            return cur.rowcount
+
+    window = json.dumps({"min_date": "{{ logical_date.replace(hour=0, minute=0, second=0) }}",
+                         "max_date": "{{ (logical_date.replace(hour=0, minute=0, second=0)"
+                                     " + macros.timedelta(days=1)) }}"})  # fmt: skip
+    dbt_build = BashOperator(
+        task_id="dbt_build",
+        bash_command=f"dbt build --project-dir {shlex.quote(str(project))}"
+        f" --profiles-dir {shlex.quote(str(project))} --vars {shlex.quote(window)}",
+        env=workbook_dbt.env(),  # the WORKBOOK_PG_* variables profiles.yml reads
+        append_env=True,
+    )
+
+    land() >> dbt_build  # the only edge: Airflow cannot see the models inside dbt_build
+
+
+weather_dbt_dag = weather_dbt()
