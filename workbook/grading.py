@@ -165,6 +165,17 @@ def _name_error(message: str, where: str) -> str:
     return f"{where}: NameError: {message}\n  fix: {_import_for(name)}"
 
 
+def given(module: ModuleType, name: str):
+    """A grader's access to a name the phase file must keep; a clear failure when it is gone."""
+    import pytest
+
+    try:
+        return getattr(module, name)
+    except AttributeError:
+        file = Path(module.__file__ or "the phase file").name
+        pytest.fail(f"{file} has no {name}: keep the given names", pytrace=False)
+
+
 def explain_load_error(exc: BaseException, path: Path) -> str:
     """Where and why a phase file does not import, with what to do: a few lines for a learner."""
     shown = _shown(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from workbook import grading
@@ -26,3 +27,10 @@ def load_phase(request: pytest.FixtureRequest, target: str):
             pytest.fail(str(exc), pytrace=False)
 
     return load
+
+
+@pytest.fixture(scope="module")
+def instance():
+    """One Dagster instance for every run of a grader module: creating one costs 0.2-0.5 s."""
+    with dg.DagsterInstance.ephemeral() as inst:
+        yield inst

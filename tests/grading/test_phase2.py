@@ -46,22 +46,8 @@ def _query(sql: str, params=None) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def instance():
-    """One Dagster instance for every run of this module: creating one costs 0.2-0.5 s."""
-    with dg.DagsterInstance.ephemeral() as inst:
-        yield inst
-
-
-@pytest.fixture(scope="module")
 def phase(load_phase):
     return load_phase(2)
-
-
-def _attr(phase, name):
-    try:
-        return getattr(phase, name)
-    except AttributeError:
-        pytest.fail(f"phase2_asset_graph.py has no {name}: keep the given names", pytrace=False)
 
 
 # --- TODO 1: validate_readings ------------------------------------------------------------------
@@ -132,7 +118,7 @@ def _validate(fn, rows):
 
 
 def test_validate_readings_rules(phase):
-    fn = _attr(phase, "validate_readings")
+    fn = grading.given(phase, "validate_readings")
     for label, changes, reason in CASES:
         valid, rejected = _validate(fn, [_reading(0, **changes)])
         if reason is None:
@@ -177,7 +163,7 @@ def oracle():
 @pytest.fixture(scope="module")
 def validated_run(phase, instance):
     _query("drop schema if exists phase2 cascade")  # no stale table can pass
-    assets = [_attr(phase, "raw_readings"), _attr(phase, "validated_readings")]
+    assets = [grading.given(phase, "raw_readings"), grading.given(phase, "validated_readings")]
     return dg.materialize(assets, resources=RESOURCES, raise_on_error=False, instance=instance)
 
 
@@ -239,7 +225,7 @@ AGG_FIELDS = ("reading_count", "min_temperature_c", "max_temperature_c", "mean_t
 
 
 def test_aggregate_city_days_values(phase):
-    fn = _attr(phase, "aggregate_city_days")
+    fn = grading.given(phase, "aggregate_city_days")
     out = list(fn([dict(r) for r in AGG_INPUT]))
     assert out and set(out[0]) == AGGREGATE_COLUMNS, (
         f"each aggregate has the keys {sorted(AGGREGATE_COLUMNS)}, got {sorted(out[0]) if out else 'no rows'}"
@@ -268,7 +254,9 @@ def aggregates_run(phase, validated_run, instance):
     """Materialize city_aggregates alone: its input comes from a table the grader wrote."""
     _query(SEED_VALIDATED_SQL, ALL_TIME)
     _query("drop table if exists phase2.city_aggregates")
-    assets = [_attr(phase, n) for n in ("raw_readings", "validated_readings", "city_aggregates")]
+    assets = [
+        grading.given(phase, n) for n in ("raw_readings", "validated_readings", "city_aggregates")
+    ]
     run = dg.materialize(
         assets, resources=RESOURCES, selection=[assets[-1]], raise_on_error=False, instance=instance
     )
@@ -303,7 +291,7 @@ def test_city_aggregates_from_postgres(aggregates_run):
 
 
 def test_blocking_temperature_check(phase):
-    check = _attr(phase, "temperatures_in_plausible_range")
+    check = grading.given(phase, "temperatures_in_plausible_range")
     specs = list(getattr(check, "check_specs", []))
     assert len(specs) == 1, "temperatures_in_plausible_range must be an @dg.asset_check"
     spec = specs[0]
