@@ -129,7 +129,10 @@ def bench_suite(_runs: int) -> list[Figure]:
 
 
 def _ready_time(args: list[str], port: int, env: dict | None = None) -> float:
-    """Seconds from `dagster dev` start to every code location LOADED (GraphQL)."""
+    """Seconds from `dagster dev` start to every code location LOADED (GraphQL).
+
+    Also records the memory of the whole process tree at that moment in ``UI_RSS_MB``.
+    """
     query = (
         b'{"query":"{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"}'
     )
@@ -144,14 +147,27 @@ def _ready_time(args: list[str], port: int, env: dict | None = None) -> float:
                                              headers={"content-type": "application/json"})  # fmt: skip
                 body = urllib.request.urlopen(req, timeout=2).read().decode()
                 if "LOADED" in body and "LOADING" not in body:
-                    return time.perf_counter() - t
+                    ready = time.perf_counter() - t
+                    UI_RSS_MB.append(_tree_rss_mb(proc.pid))
+                    return ready
             except OSError:
                 pass
             time.sleep(0.2)
         return float("nan")
     finally:
-        os.killpg(proc.pid, 15)
+        os.killpg(proc.pid, 9)  # dagster dev ignores SIGTERM/SIGINT in some sandboxes
         proc.wait(30)
+
+
+UI_RSS_MB: list[float] = []
+
+
+def _tree_rss_mb(pid: int) -> float:
+    import psutil
+
+    root = psutil.Process(pid)
+    procs = [root, *root.children(recursive=True)]
+    return sum(p.memory_info().rss for p in procs if p.is_running()) / 1024 / 1024
 
 
 def bench_ui(runs: int) -> list[Figure]:
@@ -237,8 +253,15 @@ def bench_partitions(_runs: int) -> list[Figure]:
 
 
 def bench_memory(_runs: int) -> list[Figure]:
-    grading = peak_rss_mb([UV, "run", "workbook", "check", "1", "--solutions"])
-    return [Figure("memory", "peak RSS of `workbook check 1`", grading, "MB")]
+    figures = []
+    for phase in (1, 4):
+        rss = peak_rss_mb([UV, "run", "workbook", "check", str(phase), "--solutions"])
+        figures.append(Figure("memory", f"peak RSS of `workbook check {phase}` (largest process)",
+                              rss, "MB"))  # fmt: skip
+    if UI_RSS_MB:
+        figures.append(Figure("memory", "`dagster dev` process tree when ready (all phases)",
+                              max(UI_RSS_MB), "MB"))  # fmt: skip
+    return figures
 
 
 SECTIONS = {
@@ -246,7 +269,7 @@ SECTIONS = {
     "generator": bench_generator,
     "partitions": bench_partitions,
     "ui": bench_ui,
-    "memory": bench_memory,
+    "memory": bench_memory,  # after "ui": it reports the UI's memory measured there
     "suite": bench_suite,
 }
 
@@ -300,22 +323,72 @@ def main() -> int:
     print(table)
     if not args.no_write and not args.only:
         OUT.parent.mkdir(exist_ok=True)
-        OUT.write_text(OUT_TEMPLATE.format(date=date.today(), machine=machine(), table=table))
+        OUT.write_text(OUT_TEMPLATE.format(date=date.today(), machine=machine(), table=table,
+                                           partitions="\n\n".join(PARTITION_TABLES)))  # fmt: skip
         print(f"wrote {OUT.relative_to(ROOT)}", file=sys.stderr)
     return 0
 
 
-OUT_TEMPLATE = """# Benchmarks
+NOTES = """
+## Where the time goes, and what was done about it
+
+**`workbook check N` (phases 1-3, 5).** A profile of `workbook check 1` (cProfile, idle machine):
+imports 1.6 s (dagster 1.3 s, pytest, psycopg2, the workbook 0.3 s); the first `materialize()`
+1.7 s, of which about 0.6 s is Dagster's one-off execution warm-up (modules it imports lazily on
+the first run) and 1.1 s real work: 8,927 readings read, stored as `phase1.raw_weather_data` by
+the IO manager, loaded back, cleaned and stored again. The target "import dagster + 1.5 s" is
+not met by about 1 s: the lesson stores every asset as a table on purpose (Phase 2 explains
+why), and that round trip plus Dagster's warm-up is what remains. `workbook watch` keeps a worker
+with dagster imported and re-grades a save in about 1-3 s.
+
+**`workbook check 4`.** The floor is `import dagster_dbt` plus a plain `dbt build` of the same
+models. What was removed: the `dbt --version` subprocess dagster-dbt runs first, the dbt adapter
+it builds for metadata we do not fetch, full re-parses (the parse state is cached per `--vars`
+value and shared by every copy of the project), usage stats and version checks.
+
+**The test suite.** It runs on pytest-xdist (2 workers, one test file per worker, one test
+database per worker); the self-test grades every variant of a phase in one process and a mutant
+only on the requirements it must fail.
+
+| change | before | after |
+|---|---|---|
+| rows annotated `list` instead of `list[dict[str, Any]]` (Dagster's run-time type check walks every value) | phase 1 materialize 2.9-3.1 s | 1.9-2.0 s |
+| `replace_rows` with COPY instead of `execute_values` (9k rows) | 0.41 s | 0.13 s |
+| rows as dicts without `RealDictCursor` (9k rows) | 0.17-0.26 s | 0.06 s |
+| phase 4 grade: no `dbt --version`, no adapter, cached partial parse, trimmed pytest plugins | 21.9 s CPU | 12.0-12.4 s CPU |
+| self-test: one process per phase instead of per variant (phase 1, 5 variants) | 34 s | 18 s |
+| self-test: a mutant graded only on its `fails` (all phases, loaded machine) | 132 s | 88 s |
+| whole suite on 2 xdist workers (fresh clone, `.ci/run`) | 4 min 07 s (loaded, fewer tests) | 2 min 18 s |
+| Airflow runs: copy a migrated SQLite template instead of `airflow db migrate` per run | +12 s per run | +0.01 s |
+
+**The UI.** `dagster dev` starts code locations one after another; the workbook loads every
+phase into one location and isolates their errors itself (`workbook/definitions.py`). The
+five-location figure above is the design it replaced.
+
+**The generator.** It computes every reading in Python (seeded per city and day, so any day is
+reproducible on its own) and loads them with `COPY`; the floor is `COPY` alone of the same rows.
+"""
+
+OUT_TEMPLATE = (
+    """# Benchmarks
 
 Produced by `uv run python -m benchmarks` on {date}.
 
 Machine: {machine}.
 
 Each figure is the median of cold runs (a new process each); the floor is the physical minimum
-the figure cannot beat, and the ratio is figure / floor. See the notes below the table.
+the figure cannot beat, and the ratio is figure / floor. Grading figures go through `uv run`,
+which adds its own sync check (0.3-0.6 s here); the floors do not. Wall-clock times on 2 cores.
 
 {table}
+
+## Phase 3: backfills and incremental work (benchmarks/partitions.py)
+
+{partitions}
 """
+    + NOTES
+)
+
 
 if __name__ == "__main__":
     sys.exit(main())
