@@ -124,6 +124,9 @@ def bench_suite(_runs: int) -> list[Figure]:
     out = subprocess.run([UV, "run", "pytest", "-q", "-rf", "-p", "no:cacheprovider"], cwd=ROOT,
                          capture_output=True, text=True)  # fmt: skip
     wall = time.perf_counter() - t
+    log = Path(tempfile.gettempdir()) / "benchmarks-suite.log"
+    log.write_text(out.stdout + out.stderr)
+    print(f"(the suite's output: {log})", file=sys.stderr)
     lines = out.stdout.strip().splitlines() or ["no output"]
     last = "; ".join([line for line in lines if line.startswith("FAILED")] + [lines[-1]])
     return [Figure("suite", "`uv run pytest` (the whole suite)", wall, "s", 180, "target", 1,

@@ -86,6 +86,13 @@ def test_daemon_loads_a_dropped_file_and_updates_the_summary(tmp_path, test_data
         incoming.INCOMING_ENV: str(folder),
         incoming.SETTLE_ENV: "1",
     }
+    # Create the instance's storage here, before the daemon starts: two processes creating the
+    # same fresh SQLite storage at once race on its schema stamp (alembic), and the daemon dies.
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # this process reads the daemon's instance
+    instance = dg.DagsterInstance.get()
+    instance.get_runs(limit=1)  # touch each storage (runs, events, schedules) so it is created
+    instance.get_latest_materialization_event(SUMMARY)
+    instance.all_instigator_state()
     log = (tmp_path / "daemon.log").open("w")
     daemon = Path(sys.executable).parent / "dagster-daemon"
     started = time.monotonic()
@@ -98,24 +105,23 @@ def test_daemon_loads_a_dropped_file_and_updates_the_summary(tmp_path, test_data
     try:
         (path,) = generate.write_csv(folder, days=1, start=DAY)
         expected_rows = len(path.read_text().splitlines()) - 1
-        monkeypatch.setenv("DAGSTER_HOME", str(home))  # this process reads the daemon's instance
-        with dg.DagsterInstance.get() as instance:
-            while time.monotonic() - started < DEADLINE_S:
-                assert proc.poll() is None, "dagster-daemon exited; see its log below"
-                runs = instance.get_runs()
-                seen["runs"] = [(r.job_name, r.status.value, r.tags.get("dagster/sensor_name"))
-                                for r in runs]  # fmt: skip
-                ingest = [r for r in runs
-                          if r.tags.get("dagster/sensor_name") == "phase5_incoming_file_sensor"]  # fmt: skip
-                summary = instance.get_latest_materialization_event(SUMMARY)
-                if ingest and summary is not None:
-                    seen["ingest"], seen["summary"] = ingest, summary
-                    break
-                time.sleep(1)
+        while time.monotonic() - started < DEADLINE_S:
+            assert proc.poll() is None, "dagster-daemon exited; see its log below"
+            runs = instance.get_runs()
+            seen["runs"] = [(r.job_name, r.status.value, r.tags.get("dagster/sensor_name"))
+                            for r in runs]  # fmt: skip
+            ingest = [r for r in runs
+                      if r.tags.get("dagster/sensor_name") == "phase5_incoming_file_sensor"]  # fmt: skip
+            summary = instance.get_latest_materialization_event(SUMMARY)
+            if ingest and summary is not None:
+                seen["ingest"], seen["summary"] = ingest, summary
+                break
+            time.sleep(1)
         elapsed = time.monotonic() - started
     finally:
         _stop_group(proc)
         log.close()
+        instance.dispose()
     tail = "\n".join((tmp_path / "daemon.log").read_text().splitlines()[-40:])
     if "summary" not in seen:
         pytest.fail(f"within {DEADLINE_S} s the data did not reach daily_summary; runs: "
@@ -128,8 +134,8 @@ def test_daemon_loads_a_dropped_file_and_updates_the_summary(tmp_path, test_data
     assert loaded == expected_rows, (
         f"the run loaded {loaded} rows of {path.name}, expected {expected_rows}"
     )
-    with dg.DagsterInstance.get() as instance:
-        summary_run = instance.get_run_by_id(seen["summary"].run_id)
+    with dg.DagsterInstance.get() as reader:
+        summary_run = reader.get_run_by_id(seen["summary"].run_id)
     assert summary_run.tags.get("dagster/from_automation_condition") == "true", summary_run.tags
     assert summary_run.tags.get("dagster/sensor_name") == "phase5_automation_sensor"
     days = _rows_of("phase5.daily_summary", f"day = '{DAY}'")
