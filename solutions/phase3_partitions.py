@@ -53,13 +53,13 @@ Backfills: one run per partition, or one run for the range
     over any range is ONE run, in which ``context.partition_time_window`` spans the whole range
     (and ``context.partition_key`` raises, since there is no single key). Use it when the work
     is one set-based query; use per-partition runs when days are slow, fail independently, or
-    must be retried one by one. Measured here (``uv run python -m benchmarks.partitions``,
-    in-process, 2 shared cores, noisy):
+    must be retried one by one. Measured here (``uv run python -m benchmarks``, in-process,
+    2 cores, idle; docs/benchmarks.md):
 
     | backfill of 30 days                     | seconds |
     |-----------------------------------------|---------|
-    | 30 runs, one per partition              |    21.3 |
-    | 1 run, BackfillPolicy.single_run()      |     3.2 |
+    | 30 runs, one per partition              |     6.2 |
+    | 1 run, BackfillPolicy.single_run()      |     0.7 |
 
     Under ``dagster dev`` each run is also a new process, so the gap is wider there: a 7-day
     backfill through the UI took about 3 minutes as 7 queued runs, against under a minute as
@@ -74,12 +74,12 @@ Incremental processing
 
     | history (days) | source rows | incremental (s) | full refresh (s) |
     |----------------|-------------|-----------------|------------------|
-    |             30 |       8,927 |            1.05 |             1.97 |
-    |            365 |     108,451 |            0.60 |            13.34 |
-    |          1,825 |     541,518 |            0.85 |            75.42 |
+    |             30 |       8,927 |            0.28 |             0.55 |
+    |            365 |     108,451 |            0.27 |             3.64 |
+    |          1,825 |     541,518 |            0.26 |            17.00 |
 
-    The incremental cost stays under a second (it is mostly Dagster's per-run overhead); the
-    full refresh grows with history, 38 times from 30 days to 5 years.
+    The incremental cost stays flat at about a quarter of a second (mostly Dagster's per-run
+    overhead); the full refresh grows with history, 31 times from 30 days to 5 years.
 
 The steps (the grader checks each one on the seeded dataset, in a Chicago session time zone)
     TODO 1  ``replace_readings(postgres, table, start, end)``: fetch the source readings with
