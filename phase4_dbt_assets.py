@@ -109,6 +109,15 @@ def raw_weather_readings(
     The day's rows are replaced in one transaction, so re-running a partition never duplicates.
     """
     window = context.partition_time_window
+    landed = land_readings(postgres, window.start, window.end)
+    return dg.MaterializeResult(metadata={"landed_rows": landed})
+
+
+def land_readings(postgres: PostgresResource, start, end) -> int:
+    """Replace [start, end) of phase4.raw_weather_readings with the source's rows, atomically.
+
+    Plain Python, so the Airflow baseline's dbt DAG lands its days with it too.
+    """
     with postgres.connection() as conn, conn.cursor() as cur:
         cur.execute("create schema if not exists phase4")
         cur.execute(
@@ -117,15 +126,14 @@ def raw_weather_readings(
         )
         cur.execute(
             "delete from phase4.raw_weather_readings where observed_at >= %s and observed_at < %s",
-            (window.start, window.end),
+            (start, end),
         )
         cur.execute(
             "insert into phase4.raw_weather_readings select * from source.weather_readings"
             " where observed_at >= %s and observed_at < %s",
-            (window.start, window.end),
+            (start, end),
         )
-        landed = cur.rowcount
-    return dg.MaterializeResult(metadata={"landed_rows": landed})
+        return cur.rowcount
 
 
 @dbt_assets(

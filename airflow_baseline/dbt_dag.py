@@ -41,19 +41,10 @@ def weather_dbt():
     @task
     def land(logical_date=None) -> int:
         """Copy the day's readings into the table dbt's source reads (phase4.raw_weather_readings)."""
+        from solutions.phase4_dbt_assets import land_readings  # Phase 4's own landing step
         from workbook.resources import postgres
 
-        start, end = day_window(logical_date)
-        with postgres.connection() as conn, conn.cursor() as cur:
-            cur.execute("create schema if not exists phase4")
-            cur.execute("create table if not exists phase4.raw_weather_readings"
-                        " (like source.weather_readings including defaults)")  # fmt: skip
-            cur.execute("delete from phase4.raw_weather_readings"
-                        " where observed_at >= %s and observed_at < %s", (start, end))  # fmt: skip
-            cur.execute("insert into phase4.raw_weather_readings select * from"
-                        " source.weather_readings where observed_at >= %s and observed_at < %s",
-                        (start, end))  # fmt: skip
-            return cur.rowcount
+        return land_readings(postgres, *day_window(logical_date))
 
     window = json.dumps({"min_date": "{{ logical_date.replace(hour=0, minute=0, second=0) }}",
                          "max_date": "{{ (logical_date.replace(hour=0, minute=0, second=0)"

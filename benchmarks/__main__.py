@@ -211,9 +211,7 @@ def bench_ui(runs: int) -> list[Figure]:
 
 
 def _bench_url() -> str:
-    server = os.environ.get(db.ENV_VAR) or db.embedded_server_url()
-    db.ensure_database(server, "workbook_bench")
-    return db.with_database(server, "workbook_bench")
+    return db.sibling_database("workbook_bench")
 
 
 def bench_generator(runs: int) -> list[Figure]:

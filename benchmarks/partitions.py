@@ -32,9 +32,7 @@ def use_bench_database() -> str:
     """Point this process at ``workbook_bench`` (created on the workbook's server if missing)."""
     from workbook import db
 
-    base = os.environ.get(db.ENV_VAR) or db.embedded_server_url()
-    db.ensure_database(base, BENCH_DB)
-    url = db.with_database(base, BENCH_DB)
+    url = db.sibling_database(BENCH_DB)
     os.environ[db.ENV_VAR] = url
     return url
 

@@ -17,13 +17,6 @@ from pathlib import Path
 MAX_DAYS = 3650
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """Bad arguments exit with status 2 and one line that says what is wrong."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"generate_weather.py: error: {message}\n")
-
-
 def _days(text: str) -> int:
     try:
         value = int(text)
@@ -52,8 +45,9 @@ def _seed(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     from workbook import generate as gen
+    from workbook.cli import OneLineParser  # bad arguments: exit 2 with one line
 
-    parser = OneLineParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="generate_weather.py", description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=_days, default=gen.DEFAULT_DAYS, help="days to generate")
     parser.add_argument("--start", type=_start, default=gen.DEFAULT_START, help="first UTC day")
     parser.add_argument("--seed", type=_seed, default=gen.DEFAULT_SEED, help="random seed")

@@ -43,9 +43,7 @@ def _test_database_url() -> str:
     explicit = os.environ.get("WORKBOOK_TEST_DATABASE_URL")
     if explicit:
         return explicit
-    base = os.environ.get(db.ENV_VAR) or db.embedded_server_url()
-    db.ensure_database(base, TEST_DB, timezone=TEST_TIMEZONE)
-    return db.with_database(base, TEST_DB)
+    return db.sibling_database(TEST_DB, timezone=TEST_TIMEZONE)
 
 
 def _seed_once(url: str) -> None:

@@ -48,9 +48,7 @@ class CompareError(RuntimeError):
 
 
 def compare_database() -> str:
-    server = os.environ.get(db.ENV_VAR) or db.embedded_server_url()
-    db.ensure_database(server, COMPARE_DB)
-    return db.with_database(server, COMPARE_DB)
+    return db.sibling_database(COMPARE_DB)
 
 
 def _window(days: int) -> tuple[datetime, datetime]:

@@ -198,6 +198,17 @@ def database_url() -> str:
     return with_database(server, DEFAULT_DB)
 
 
+def sibling_database(dbname: str, timezone: str | None = None) -> str:
+    """URL of ``dbname`` on the workbook's server, created when missing.
+
+    Tests, benchmarks and the Airflow comparison work in databases of their own, beside the
+    learner's, so they never touch the data the UI shows.
+    """
+    server = os.environ.get(ENV_VAR) or embedded_server_url()
+    ensure_database(server, dbname, timezone=timezone)
+    return with_database(server, dbname)
+
+
 def ensure_database(server_url: str, dbname: str, timezone: str | None = None) -> None:
     """Create ``dbname`` on the server if it does not exist yet."""
     conn = _open(server_url)
