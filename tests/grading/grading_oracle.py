@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from workbook import db
+from workbook.resources import rows_as_dicts
 
 ALL_TIME = {"start": "-infinity", "end": "infinity"}
 
@@ -55,13 +56,23 @@ where final_reason is null
 """
 
 
+def aggregates_sql(table: str, where: str = "true") -> str:
+    """The daily aggregates rules in SQL, over validated rows of ``table`` matching ``where``."""
+    return f"""
+select city, (observed_at at time zone 'UTC')::date as day, count(*) as reading_count,
+       min(temperature_c) as min_temperature_c, max(temperature_c) as max_temperature_c,
+       round(avg(temperature_c::numeric), 2)::float8 as mean_temperature_c,
+       round(sum(precipitation_mm::numeric), 1)::float8 as total_precipitation_mm
+from {table}
+where {where}
+group by 1, 2
+"""
+
+
 def query(sql: str, params=None) -> list[dict]:
     with db.connect() as conn, conn.cursor() as cur:
         cur.execute(sql, params)
-        if cur.description is None:
-            return []
-        columns = [d.name for d in cur.description]
-        return [dict(zip(columns, r)) for r in cur.fetchall()]
+        return rows_as_dicts(cur) if cur.description else []
 
 
 def expected(params=None) -> dict:

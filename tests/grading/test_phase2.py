@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import dagster as dg
 import pytest
-from grading_oracle import ALL_TIME, REASONS, VALID_ROWS_SQL, expected, query
+from grading_oracle import ALL_TIME, REASONS, VALID_ROWS_SQL, aggregates_sql, expected, query
 
 from workbook import grading
 from workbook.resources import RESOURCES
@@ -31,18 +31,7 @@ drop table if exists phase2.validated_readings;
 create table phase2.validated_readings as {VALID_ROWS_SQL};
 """
 
-AGGREGATES_SQL = """
-select city, (observed_at at time zone 'UTC')::date as day, count(*) as reading_count,
-       min(temperature_c) as min_temperature_c, max(temperature_c) as max_temperature_c,
-       round(avg(temperature_c::numeric), 2)::float8 as mean_temperature_c,
-       round(sum(precipitation_mm::numeric), 1)::float8 as total_precipitation_mm
-from phase2.validated_readings
-group by 1, 2
-"""
-
-
-def _query(sql: str, params=None) -> list[dict]:
-    return query(sql, params)
+AGGREGATES_SQL = aggregates_sql("phase2.validated_readings")
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +151,7 @@ def oracle():
 
 @pytest.fixture(scope="module")
 def validated_run(phase, instance):
-    _query("drop schema if exists phase2 cascade")  # no stale table can pass
+    query("drop schema if exists phase2 cascade")  # no stale table can pass
     assets = [grading.given(phase, "raw_readings"), grading.given(phase, "validated_readings")]
     return dg.materialize(assets, resources=RESOURCES, raise_on_error=False, instance=instance)
 
@@ -170,7 +159,7 @@ def validated_run(phase, instance):
 def test_validated_readings_asset(validated_run, oracle):
     if not validated_run.success:
         pytest.fail(grading.explain_failure(validated_run, "validated_readings"), pytrace=False)
-    table = _query("select * from phase2.validated_readings")
+    table = query("select * from phase2.validated_readings")
     assert table and set(table[0]) == VALIDATED_COLUMNS, (
         f"phase2.validated_readings must have the columns {sorted(VALIDATED_COLUMNS)}, "
         f"got {sorted(table[0]) if table else 'no rows'}"
@@ -252,22 +241,22 @@ def test_aggregate_city_days_values(phase):
 @pytest.fixture(scope="module")
 def aggregates_run(phase, validated_run, instance):
     """Materialize city_aggregates alone: its input comes from a table the grader wrote."""
-    _query(SEED_VALIDATED_SQL, ALL_TIME)
-    _query("drop table if exists phase2.city_aggregates")
+    query(SEED_VALIDATED_SQL, ALL_TIME)
+    query("drop table if exists phase2.city_aggregates")
     assets = [
         grading.given(phase, n) for n in ("raw_readings", "validated_readings", "city_aggregates")
     ]
     run = dg.materialize(
         assets, resources=RESOURCES, selection=[assets[-1]], raise_on_error=False, instance=instance
     )
-    return run, _query(AGGREGATES_SQL)
+    return run, query(AGGREGATES_SQL)
 
 
 def test_city_aggregates_from_postgres(aggregates_run):
     run, expected = aggregates_run
     if not run.success:
         pytest.fail(grading.explain_failure(run, "city_aggregates"), pytrace=False)
-    table = _query("select * from phase2.city_aggregates")
+    table = query("select * from phase2.city_aggregates")
     assert table and set(table[0]) == AGGREGATE_COLUMNS, (
         f"phase2.city_aggregates must have the columns {sorted(AGGREGATE_COLUMNS)}, "
         f"got {sorted(table[0]) if table else 'no rows'}"

@@ -13,7 +13,7 @@ from datetime import timedelta
 import dagster as dg
 import psycopg2.extensions
 import pytest
-from grading_oracle import VALID_ROWS_SQL, day, expected, query
+from grading_oracle import VALID_ROWS_SQL, aggregates_sql, day, expected, query
 from psycopg2 import sql
 
 from workbook import grading
@@ -239,15 +239,9 @@ def test_single_run_backfill(phase, batched):
 
 # --- TODO 4: daily_city_aggregates, incremental ---------------------------------------------------
 
-AGGREGATES_SQL = """
-select city, (observed_at at time zone 'UTC')::date as day, count(*) as reading_count,
-       min(temperature_c) as min_temperature_c, max(temperature_c) as max_temperature_c,
-       round(avg(temperature_c::numeric), 2)::float8 as mean_temperature_c,
-       round(sum(precipitation_mm::numeric), 1)::float8 as total_precipitation_mm
-from phase3.daily_readings
-where observed_at >= %(start)s and observed_at < %(end)s
-group by 1, 2
-"""
+AGGREGATES_SQL = aggregates_sql(
+    "phase3.daily_readings", "observed_at >= %(start)s and observed_at < %(end)s"
+)
 AGG_FIELDS = ("reading_count", "min_temperature_c", "max_temperature_c", "mean_temperature_c",
               "total_precipitation_mm")  # fmt: skip
 
