@@ -20,7 +20,7 @@ import os
 import statistics
 import time
 import warnings
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 BENCH_DB = "workbook_bench"
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # no per-event DEBUG lines
@@ -35,10 +35,6 @@ def use_bench_database() -> str:
     url = db.sibling_database(BENCH_DB)
     os.environ[db.ENV_VAR] = url
     return url
-
-
-def _midnight(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
 def _reset(days: int, first: date) -> int:
@@ -108,11 +104,12 @@ def _full_refresh_asset(first: date, end: date):
     import dagster as dg
 
     from solutions import phase3_partitions as p3
+    from workbook import generate
 
     @dg.asset(key_prefix="bench", name="full_refresh")
     def full_refresh(postgres: p3.PostgresResource) -> dg.MaterializeResult:
         p3.ensure_tables(postgres)
-        start, stop = _midnight(first), _midnight(end)
+        start, stop = generate.midnight(first), generate.midnight(end)
         counts = p3.replace_readings(postgres, "daily_readings", start, stop)
         rows = postgres.fetch(
             "select city, observed_at, temperature_c, precipitation_mm from phase3.daily_readings"

@@ -242,7 +242,7 @@ def load(
         cur.execute(
             f"delete from {SOURCE_TABLE} where observed_at >= %s and observed_at < %s"
             " and city = any(%s)",
-            (_midnight(start), _midnight(start + timedelta(days=days)), city_list),
+            (midnight(start), midnight(start + timedelta(days=days)), city_list),
         )
         batch: list[tuple] = []
         for i, (_, rows) in enumerate(generate(days, start, seed, city_list), 1):
@@ -283,7 +283,8 @@ def write_csv(
     return written
 
 
-def _midnight(d: date) -> datetime:
+def midnight(d: date) -> datetime:
+    """The start of a UTC day."""
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
