@@ -21,7 +21,7 @@ The graph (every asset is partitioned by ``DAILY``: one partition per UTC day in
     The assets write their tables themselves through the ``postgres`` resource (the Phase 2 IO
     manager replaces a whole table, which is wrong for a partition) and return
     ``dg.MaterializeResult`` with metadata. The validation and aggregation rules are Phase 2's,
-    imported from ``workbook/rules.py``.
+    imported from ``workbook/platform/rules.py``.
 
 Why the partitions have an end date
     ``DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-31")`` has 30
@@ -109,10 +109,10 @@ from datetime import datetime
 
 import dagster as dg
 
-from workbook import rules
-from workbook.resources import RESOURCES, PostgresResource
+from workbook.platform import rules
+from workbook.platform.resources import RESOURCES, PostgresResource
 
-# Phase 2's rules, from workbook/rules.py (so a bug left in your Phase 2 cannot break Phase 3).
+# Phase 2's rules, from workbook/platform/rules.py (so a bug left in your Phase 2 cannot break Phase 3).
 validate_readings = rules.validate_readings  # rows -> (valid rows, {reason: rejected count})
 aggregate_city_days = rules.aggregate_city_days  # valid rows -> one dict per (city, UTC day)
 REASONS = rules.REASONS  # every rejection reason, in the order the rules apply

@@ -59,7 +59,7 @@ Speed (measured on the shared 2-core build machine, CPU seconds; wall time was 2
 under load): `import dagster_dbt` 3.8 s, a plain `dbt build` of these models 5.4 s, and
 `workbook check 4` 12.0 s (21.9 s before the workbook's tuning: no `dbt --version`
 subprocess, partial parsing kept per --vars, no pytest plugin rewriting). See
-workbook/dbt_resource.py and workbook/dbt.py.
+workbook/platform/dbt_resource.py and workbook/platform/dbt.py.
 """
 
 import json  # noqa: F401 - TODO 1 needs it (the stub does not use it yet)
@@ -67,9 +67,10 @@ import json  # noqa: F401 - TODO 1 needs it (the stub does not use it yet)
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from workbook import dbt as workbook_dbt
-from workbook.dbt_resource import WorkbookDbtCliResource
-from workbook.resources import RESOURCES, PostgresResource
+from workbook.platform import dbt as workbook_dbt
+from workbook.platform.dbt_resource import WorkbookDbtCliResource
+from workbook.platform.landing import land_readings
+from workbook.platform.resources import RESOURCES, PostgresResource
 
 # The same days as Phase 3: one partition per UTC day of the seeded data (end is exclusive).
 DAILY = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-31")
@@ -111,29 +112,6 @@ def raw_weather_readings(
     window = context.partition_time_window
     landed = land_readings(postgres, window.start, window.end)
     return dg.MaterializeResult(metadata={"landed_rows": landed})
-
-
-def land_readings(postgres: PostgresResource, start, end) -> int:
-    """Replace [start, end) of phase4.raw_weather_readings with the source's rows, atomically.
-
-    Plain Python, so the Airflow baseline's dbt DAG lands its days with it too.
-    """
-    with postgres.connection() as conn, conn.cursor() as cur:
-        cur.execute("create schema if not exists phase4")
-        cur.execute(
-            "create table if not exists phase4.raw_weather_readings"
-            " (like source.weather_readings including defaults)"
-        )
-        cur.execute(
-            "delete from phase4.raw_weather_readings where observed_at >= %s and observed_at < %s",
-            (start, end),
-        )
-        cur.execute(
-            "insert into phase4.raw_weather_readings select * from source.weather_readings"
-            " where observed_at >= %s and observed_at < %s",
-            (start, end),
-        )
-        return cur.rowcount
 
 
 @dbt_assets(

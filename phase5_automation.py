@@ -17,7 +17,7 @@ The graph
     ``incoming_readings`` is given: it validates a file and replaces that day's rows in
     ``phase5.incoming_readings``, so loading the same day twice never duplicates anything. Bad files
     are moved to ``data/rejected/`` with a ``<name>.reason.txt`` (the rules, precisely, are in
-    ``workbook/incoming.py``): a run for a bad file succeeds, loads nothing and says why.
+    ``workbook/platform/incoming.py``): a run for a bad file succeeds, loads nothing and says why.
 
 Old names, new names (blog posts and older courses use the left column)
     AutoMaterializePolicy.eager()            ->  AutomationCondition.eager()
@@ -103,8 +103,8 @@ from pathlib import Path
 import dagster as dg
 from psycopg2.extras import execute_values
 
-from workbook.generate import COLUMNS
-from workbook.incoming import (
+from workbook.platform.generate import COLUMNS
+from workbook.platform.incoming import (
     IncomingFile,
     day_bounds,
     fingerprint_of,
@@ -113,7 +113,7 @@ from workbook.incoming import (
     reject_file,
     write_bad_rows,
 )
-from workbook.resources import RESOURCES, PostgresResource
+from workbook.platform.resources import RESOURCES, PostgresResource
 
 Rows = list  # of row dicts (not list[dict]: Dagster would type-check every row at run time)
 

@@ -32,17 +32,17 @@ from airflow_baseline.weather_dag import day_window
     tags=["workbook"],
 )
 def weather_dbt():
-    from workbook import db
-    from workbook import dbt as workbook_dbt
+    from workbook.platform import dbt as workbook_dbt
+    from workbook.platform.paths import SOLUTIONS
 
-    project = workbook_dbt.project_dir_for(db.REPO_ROOT / "solutions" / "phase4_dbt_assets.py")
+    project = workbook_dbt.project_dir_for(SOLUTIONS / "phase4_dbt_assets.py")
     workbook_dbt.prepare(project)
 
     @task
     def land(logical_date=None) -> int:
         """Copy the day's readings into the table dbt's source reads (phase4.raw_weather_readings)."""
-        from solutions.phase4_dbt_assets import land_readings  # Phase 4's own landing step
-        from workbook.resources import postgres
+        from workbook.platform.landing import land_readings  # Phase 4's own landing step
+        from workbook.platform.resources import postgres
 
         return land_readings(postgres, *day_window(logical_date))
 

@@ -1,7 +1,7 @@
 """The weather ETL as an Airflow 3 DAG (TaskFlow API): extract >> validate >> aggregate >> load.
 
 It is the task-first twin of Phases 2 and 3. It reads the same source table, applies the very
-same rules (``validate_readings`` and ``aggregate_city_days`` from ``workbook/rules.py``, which
+same rules (``validate_readings`` and ``aggregate_city_days`` from ``workbook/platform/rules.py``, which
 Phase 3 uses too) and writes its own schema, ``airflow_baseline``. Compare:
 
 * Airflow schedules *tasks* for a date; what data they produce is a convention in the code.
@@ -36,7 +36,7 @@ def weather_etl():
     @task
     def extract(logical_date=None) -> list[dict]:
         """The readings of the run's UTC day."""
-        from workbook.resources import postgres
+        from workbook.platform.resources import postgres
 
         rows = postgres.fetch(
             "select * from source.weather_readings where observed_at >= %s and observed_at < %s",
@@ -47,7 +47,7 @@ def weather_etl():
 
     @task
     def validate(rows: list[dict]) -> list[dict]:
-        from workbook.rules import validate_readings
+        from workbook.platform.rules import validate_readings
 
         parsed = [{**r, "observed_at": datetime.fromisoformat(r["observed_at"])} for r in rows]
         valid, rejected = validate_readings(parsed)
@@ -56,7 +56,7 @@ def weather_etl():
 
     @task
     def aggregate(rows: list[dict]) -> list[dict]:
-        from workbook.rules import aggregate_city_days
+        from workbook.platform.rules import aggregate_city_days
 
         parsed = [{**r, "observed_at": datetime.fromisoformat(r["observed_at"])} for r in rows]
         return [_jsonable(r) for r in aggregate_city_days(parsed)]
@@ -64,7 +64,7 @@ def weather_etl():
     @task
     def load(rows: list[dict], logical_date=None) -> int:
         """Replace the day's rows (delete + insert in one transaction): re-runs never duplicate."""
-        from workbook.resources import postgres
+        from workbook.platform.resources import postgres
 
         day = day_window(logical_date)[0].date()
         typed = [{**r, "day": date.fromisoformat(r["day"])} for r in rows]

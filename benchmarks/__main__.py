@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from workbook import db
+from workbook.platform import db
 
 ROOT = db.REPO_ROOT
 OUT = ROOT / "docs" / "benchmarks.md"
@@ -108,7 +108,7 @@ def _plain_dbt_build(runs: int) -> float | None:
     Run after `workbook check 4 --solutions`, which prepared the project copy and the landing
     table: the same models, the same one-day window, with dbt's partial parsing warm.
     """
-    from workbook import dbt as wdbt
+    from workbook.platform import dbt as wdbt
 
     server = os.environ.get(db.ENV_VAR) or db.embedded_server_url()
     env = {**os.environ, **wdbt.env(db.with_database(server, "workbook_test"))}
@@ -215,7 +215,7 @@ def _bench_url() -> str:
 
 
 def bench_generator(runs: int) -> list[Figure]:
-    from workbook import generate
+    from workbook.platform import generate
 
     url = _bench_url()
     figures = []

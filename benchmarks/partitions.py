@@ -30,7 +30,7 @@ BACKFILL_DAYS = 30
 
 def use_bench_database() -> str:
     """Point this process at ``workbook_bench`` (created on the workbook's server if missing)."""
-    from workbook import db
+    from workbook.platform import db
 
     url = db.sibling_database(BENCH_DB)
     os.environ[db.ENV_VAR] = url
@@ -39,7 +39,7 @@ def use_bench_database() -> str:
 
 def _reset(days: int, first: date) -> int:
     """Fresh source data for ``days`` days from ``first``, and no phase3 tables."""
-    from workbook import db, generate
+    from workbook.platform import db, generate
 
     with db.connect() as conn, conn.cursor() as cur:
         cur.execute("drop schema if exists phase3 cascade")
@@ -62,8 +62,10 @@ def measure_backfill(days: int = BACKFILL_DAYS) -> list[dict]:
     """Seconds for a ``days``-day backfill: one run per partition versus one single run."""
     import dagster as dg
 
-    from solutions import phase3_partitions as p3
-    from workbook.resources import RESOURCES
+    from workbook.course.phases import load_phase
+
+    p3 = load_phase(3, "solutions")
+    from workbook.platform.resources import RESOURCES
 
     _reset(days, date(2024, 1, 1))
     keys = p3.DAILY.get_partition_keys()[:days]
@@ -103,8 +105,10 @@ def _full_refresh_asset(first: date, end: date):
     """A non-partitioned asset that rebuilds phase3's readings and aggregates from scratch."""
     import dagster as dg
 
-    from solutions import phase3_partitions as p3
-    from workbook import generate
+    from workbook.course.phases import load_phase
+
+    p3 = load_phase(3, "solutions")
+    from workbook.platform import generate
 
     @dg.asset(key_prefix="bench", name="full_refresh")
     def full_refresh(postgres: p3.PostgresResource) -> dg.MaterializeResult:
@@ -125,8 +129,10 @@ def measure_incremental(histories=(30, 365, 1825), repeats: int = 3) -> list[dic
     """Seconds to process one new day, incrementally and by full refresh, per history size."""
     import dagster as dg
 
-    from solutions import phase3_partitions as p3
-    from workbook.resources import RESOURCES
+    from workbook.course.phases import load_phase
+
+    p3 = load_phase(3, "solutions")
+    from workbook.platform.resources import RESOURCES
 
     rows = []
     end = NEW_DAY + timedelta(days=1)

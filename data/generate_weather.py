@@ -4,7 +4,7 @@
     uv run python data/generate_weather.py --days 1 --start 2024-02-01 --to-csv data/incoming
 
 The same --seed gives the same rows; re-running for the same days replaces them.
-The rules behind the data (cities, dirt rates) are documented in workbook/generate.py.
+The rules behind the data (cities, dirt rates) are documented in workbook/platform/generate.py.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ def _seed(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from workbook import generate as gen
     from workbook.cli import OneLineParser  # bad arguments: exit 2 with one line
+    from workbook.platform import generate as gen
 
     parser = OneLineParser(prog="generate_weather.py", description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=_days, default=gen.DEFAULT_DAYS, help="days to generate")
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Wrote {len(paths)} CSV file(s) to {args.to_csv}")
         return 0
 
-    from workbook.db import DatabaseError, database_url, describe
+    from workbook.platform.db import DatabaseError, database_url, describe
 
     try:
         url = database_url()

@@ -44,7 +44,7 @@ from typing import Any
 
 import dagster as dg
 
-from workbook.resources import RESOURCES, PostgresResource
+from workbook.platform.resources import RESOURCES, PostgresResource
 
 Row = dict[str, Any]
 Rows = list  # of Row dicts. Not list[Row]: Dagster type-checks annotations value by value at

@@ -29,7 +29,7 @@ Resources: where the database comes from
 
 The IO manager: why the middle assets never mention a table
     ``validated_readings`` *returns* rows and ``city_aggregates`` *receives* them as a parameter.
-    Between the two, the IO manager (``PostgresIOManager`` in ``workbook/resources.py``) stores
+    Between the two, the IO manager (``PostgresIOManager`` in ``workbook/platform/resources.py``) stores
     the returned rows as the table ``phase2.validated_readings`` and loads them back when a
     downstream asset needs them. So *how* data is stored (a table, COPY, which schema) is
     decided in one place, and *what* the data is in another: switch the IO manager to Parquet
@@ -53,7 +53,7 @@ fails and counted once, under that reason. Ranges are inclusive at both ends.
                                 (city, observed_at) was already accepted (the first one wins)
     A valid row has the columns VALIDATED_COLUMNS: the source's columns without
     ``station_name``, ``temperature`` and ``temperature_unit``, plus ``temperature_c``, the
-    temperature in °C rounded to 1 decimal. The constants are in ``workbook/rules.py``.
+    temperature in °C rounded to 1 decimal. The constants are in ``workbook/platform/rules.py``.
 
 Aggregates (TODO 3). One row per city and UTC day (the day of ``observed_at`` in UTC: the
 database hands you timestamps in its session's time zone, so convert, e.g. with
@@ -99,10 +99,10 @@ from typing import Any
 
 import dagster as dg
 
-from workbook import rules
-from workbook.resources import RESOURCES, PostgresResource
+from workbook.platform import rules
+from workbook.platform.resources import RESOURCES, PostgresResource
 
-# The rules' constants, shared with Phase 3 through workbook/rules.py. Ranges are inclusive.
+# The rules' constants, shared with Phase 3 through workbook/platform/rules.py. Ranges are inclusive.
 REQUIRED_FIELDS = rules.REQUIRED_FIELDS  # station_id, city, observed_at, temperature, ...
 TEMPERATURE_C = rules.TEMPERATURE_C  # (-90.0, 60.0), compared in °C
 HUMIDITY_PCT = rules.HUMIDITY_PCT  # (0.0, 100.0), when present

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from workbook.db import REPO_ROOT
+from workbook.platform.paths import REPO_ROOT
 
 SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 LOCATION = "weather_workbook_solutions"

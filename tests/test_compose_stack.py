@@ -38,8 +38,8 @@ import psutil
 import pytest
 import yaml
 
-from workbook import db, generate
-from workbook.db import REPO_ROOT
+from workbook.platform import db, generate
+from workbook.platform.paths import REPO_ROOT
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from workbook import db
+from workbook.platform import db
 
 
 def test_an_unreachable_server_fails_fast_with_host_and_database_and_no_password(monkeypatch):

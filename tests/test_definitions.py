@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import shutil
-import sys
 
 import dagster as dg
 import pytest
 
 from workbook import definitions
-from workbook.db import REPO_ROOT
-from workbook.grading import PHASES
+from workbook.course.phases import PHASES
+from workbook.platform.paths import SOLUTIONS
 
 
 @pytest.fixture
-def package(tmp_path, monkeypatch):
-    """A throwaway package holding a copy of every reference phase, to break at will."""
-    pkg = tmp_path / "lesson_copy"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
+def package(tmp_path):
+    """A throwaway exercises directory holding a copy of every reference phase, to break."""
     for name in PHASES.values():
-        shutil.copyfile(REPO_ROOT / "solutions" / f"{name}.py", pkg / f"{name}.py")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield pkg
-    for mod in [m for m in sys.modules if m.startswith("lesson_copy")]:
-        del sys.modules[mod]
+        shutil.copyfile(SOLUTIONS / f"{name}.py", tmp_path / f"{name}.py")
+    return tmp_path
 
 
 def _keys(defs: dg.Definitions) -> set[str]:
@@ -32,7 +25,7 @@ def _keys(defs: dg.Definitions) -> set[str]:
 
 
 def test_every_phase_loads_and_keys_are_unique_across_phases():
-    keys = _keys(definitions.build("solutions."))
+    keys = _keys(definitions.build("solutions"))
     assert {"phase1/raw_weather_data", "phase1/cleaned_weather_data"} <= keys
     assert not any(k.endswith("load_error") for k in keys), keys
     assert len({k.split("/")[0] for k in keys if "/" in k}) >= 1
@@ -40,7 +33,7 @@ def test_every_phase_loads_and_keys_are_unique_across_phases():
 
 def test_a_syntax_error_hides_no_other_phase_and_is_shown(package):
     (package / "phase1_basic_assets.py").write_text("def broken(:\n")
-    defs = definitions.build("lesson_copy.")
+    defs = definitions.build("exercises", package)
     keys = _keys(defs)
     assert "phase1/load_error" in keys
     assert not any(k.startswith("phase1/") and k != "phase1/load_error" for k in keys)
@@ -53,5 +46,5 @@ def test_a_syntax_error_hides_no_other_phase_and_is_shown(package):
 def test_two_phases_with_the_same_asset_key_do_not_break_the_first(package):
     clash = (package / "phase1_basic_assets.py").read_text()
     (package / "phase5_automation.py").write_text(clash)  # phase 5 redefines phase 1's keys
-    keys = _keys(definitions.build("lesson_copy."))
+    keys = _keys(definitions.build("exercises", package))
     assert {"phase1/cleaned_weather_data", "phase5/load_error"} <= keys

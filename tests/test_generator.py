@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from workbook import db, generate
-from workbook.db import REPO_ROOT
+from workbook.platform import db, generate
+from workbook.platform.paths import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "data" / "generate_weather.py"
 

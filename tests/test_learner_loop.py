@@ -17,8 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from workbook import grading, progress, report, reset, solution, stubs
-from workbook.db import REPO_ROOT
+from workbook.course import explain, markers, results
+from workbook.course.requirements import requirements
+from workbook.grading import report
+from workbook.grading.render import render_outcomes
+from workbook.learner import progress, reset, solution
+from workbook.platform.paths import REPO_ROOT
 
 PHASE1 = "phase1_basic_assets.py"
 
@@ -26,14 +30,15 @@ PHASE1 = "phase1_basic_assets.py"
 @pytest.fixture
 def state_dir(tmp_path, monkeypatch) -> Path:
     """Saved results and backups go to a temp dir, never to the learner's .workbook/."""
-    monkeypatch.setattr(grading, "RESULTS_FILE", tmp_path / "state" / "results.json")
+    monkeypatch.setattr(results, "RESULTS_FILE", tmp_path / "state" / "results.json")
+    monkeypatch.setattr(reset, "BACKUPS", tmp_path / "state" / "backups")
     return tmp_path / "state"
 
 
-def _outcomes(phase: int, passing: set[str]) -> list[grading.Outcome]:
+def _outcomes(phase: int, passing: set[str]) -> list[results.Outcome]:
     return [
-        grading.Outcome(r, r.id in passing, "" if r.id in passing else f"{r.id} is wrong", "", 0.5)
-        for r in grading.requirements()[phase].values()
+        results.Outcome(r, r.id in passing, "" if r.id in passing else f"{r.id} is wrong", "", 0.5)
+        for r in requirements()[phase].values()
     ]
 
 
@@ -47,7 +52,7 @@ def _solution_text() -> str:
 def test_watch_regrades_each_save_with_the_new_file(tmp_path):
     """Stub, then a syntax error, then the solution: each save is graded from the new file
     (the warm worker must forget the module it imported before)."""
-    stub = stubs.derive_file(REPO_ROOT / "solutions" / PHASE1)
+    stub = markers.derive_file(REPO_ROOT / "solutions" / PHASE1)
     target = tmp_path / PHASE1
     target.write_text(stub)
     proc = subprocess.Popen(
@@ -85,7 +90,7 @@ def test_watch_regrades_each_save_with_the_new_file(tmp_path):
 
 
 def test_watch_screen_shows_focus_and_hints_on_request():
-    from workbook import watch
+    from workbook.learner import watch
 
     state = watch.State(
         phase=1, follow=False, outcomes=_outcomes(1, {"depends_on_raw_weather_data"})
@@ -109,12 +114,12 @@ def test_watch_screen_shows_focus_and_hints_on_request():
 
 
 def test_one_cause_for_every_failure_is_printed_once():
-    reqs = list(grading.requirements()[1].values())
+    reqs = list(requirements()[1].values())
     why = "phase1_basic_assets.py, line 3: syntax error: invalid syntax"
-    lines = grading.render_outcomes([grading.Outcome(r, False, why) for r in reqs])
+    lines = render_outcomes([results.Outcome(r, False, why) for r in reqs])
     assert sum(why in line for line in lines) == 1
     assert not any("hint:" in line for line in lines)
-    mixed = grading.render_outcomes(_outcomes(1, {"depends_on_raw_weather_data"}))
+    mixed = render_outcomes(_outcomes(1, {"depends_on_raw_weather_data"}))
     assert sum("hint:" in line for line in mixed) == len(reqs) - 1
 
 
@@ -123,7 +128,7 @@ def test_one_cause_for_every_failure_is_printed_once():
 
 def test_progress_reads_saved_results(state_dir, capsys):
     assert progress.progress()[0].graded == ""
-    grading.save_results(1, "exercises", _outcomes(1, {"depends_on_raw_weather_data"}))
+    results.save_results(1, "exercises", _outcomes(1, {"depends_on_raw_weather_data"}))
     row = progress.progress()[0]
     assert (row.passed, row.total, row.next_up.id) == (1, 5, "drops_unusable_readings")
     progress.show()
@@ -139,7 +144,7 @@ def test_reset_asks_backs_up_and_restores_the_stub(state_dir, tmp_path, monkeypa
     assert mine.read_text() == "# my work in progress\n", "no --yes and no terminal: untouched"
 
     assert reset.reset(1, yes=True, exercises_dir=tmp_path) == 0
-    assert mine.read_text() == stubs.derive_file(REPO_ROOT / "solutions" / PHASE1)
+    assert mine.read_text() == markers.derive_file(REPO_ROOT / "solutions" / PHASE1)
     backups = list((state_dir / "backups").glob(f"*/{PHASE1}"))
     assert [b.read_text() for b in backups] == ["# my work in progress\n"]
     assert reset.reset(1, yes=True, exercises_dir=tmp_path) == 0
@@ -157,14 +162,14 @@ def test_reset_asks_in_a_terminal(state_dir, tmp_path, monkeypatch):
 
 
 def test_solution_only_after_the_phase_passes(state_dir, tmp_path, capsys):
-    (tmp_path / PHASE1).write_text(stubs.derive_file(REPO_ROOT / "solutions" / PHASE1))
+    (tmp_path / PHASE1).write_text(markers.derive_file(REPO_ROOT / "solutions" / PHASE1))
     assert solution.show(1, exercises_dir=tmp_path) == 1
     assert "Not yet: phase 1 has not been graded yet" in capsys.readouterr().out
-    grading.save_results(1, "exercises", _outcomes(1, {"depends_on_raw_weather_data"}))
+    results.save_results(1, "exercises", _outcomes(1, {"depends_on_raw_weather_data"}))
     assert solution.show(1, exercises_dir=tmp_path) == 1
     assert "(1/5 in your last check)" in capsys.readouterr().out
 
-    grading.save_results(1, "exercises", _outcomes(1, set(grading.requirements()[1])))
+    results.save_results(1, "exercises", _outcomes(1, set(requirements()[1])))
     assert solution.show(1, exercises_dir=tmp_path) == 0
     diff = capsys.readouterr().out
     assert f"--- {PHASE1} (yours)" in diff and f"+++ solutions/{PHASE1} (reference)" in diff
@@ -173,7 +178,7 @@ def test_solution_only_after_the_phase_passes(state_dir, tmp_path, capsys):
     assert ">>> solution" not in diff and "=== stub" not in diff
 
     (tmp_path / PHASE1).write_text(_solution_text())
-    grading.forget_results(1)
+    results.forget_results(1)
     assert solution.show(1, force=True, exercises_dir=tmp_path) == 0
     assert "is the reference, line for line" in capsys.readouterr().out
 
@@ -201,7 +206,7 @@ def test_junit_report_has_one_case_per_requirement(tmp_path):
     props = {p.get("name"): p.get("value") for p in suite.find("properties")}
     assert props["points"] == "1" and props["max_points"] == "5"
     cases = suite.findall("testcase")
-    assert [c.get("name") for c in cases] == list(grading.requirements()[1])
+    assert [c.get("name") for c in cases] == list(requirements()[1])
     assert {c.get("classname") for c in cases} == {"workbook.phase1"}
     for case in cases:
         float(case.get("time"))
@@ -222,9 +227,7 @@ def test_json_report_has_points_per_requirement(tmp_path):
     first, second = phase["requirements"][:2]
     assert first == {"id": "depends_on_raw_weather_data", "title": first["title"], "passed": True,
                      "points": 1, "max_points": 1, "message": "", "hint": ""}  # fmt: skip
-    assert (
-        second["points"] == 0 and second["hint"] == grading.requirements()[1][second["id"]].hints[0]
-    )
+    assert second["points"] == 0 and second["hint"] == requirements()[1][second["id"]].hints[0]
 
 
 def test_report_suffix_is_checked(tmp_path):
@@ -236,9 +239,9 @@ def test_report_suffix_is_checked(tmp_path):
 
 
 def test_database_not_running_is_explained():
-    from workbook.db import DatabaseError
+    from workbook.platform.db import DatabaseError
 
-    text = grading.explain_exception(
+    text = explain.explain_exception(
         DatabaseError("Cannot connect to database 'x' on host 127.0.0.1:5999: Connection refused\n"
                       "Try `uv run workbook db status`.")
     )  # fmt: skip
@@ -287,9 +290,9 @@ Compilation Error
 def test_dbt_errors_name_the_model_and_line(tmp_path, sql, error, expected):
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "broken.sql").write_text(sql)
-    text = grading.explain_dbt_error(error, tmp_path)
+    text = explain.explain_dbt_error(error, tmp_path)
     assert text and text.startswith("dbt model broken (") and expected in text, text
     assert "fix:" in text
-    assert grading.explain_dbt_error("Completed successfully", tmp_path) is None
+    assert explain.explain_dbt_error("Completed successfully", tmp_path) is None
     # what explain_failure does with dagster-dbt's exception
-    assert grading.explain_error("DagsterDbtCliRuntimeError", error).startswith("dbt model broken")
+    assert explain.explain_error("DagsterDbtCliRuntimeError", error).startswith("dbt model broken")

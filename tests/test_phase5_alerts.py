@@ -10,12 +10,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import dagster as dg
 import pytest
 
-from workbook import grading
+from workbook.course.phases import load_phase
 
 
 @pytest.fixture(scope="module")
 def phase():
-    return grading.load_phase(5, "solutions")
+    return load_phase(5, "solutions")
 
 
 @pytest.fixture

@@ -26,8 +26,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from workbook import db, generate, incoming
-from workbook.db import REPO_ROOT
+from workbook.platform import db, generate, incoming
+from workbook.platform.paths import REPO_ROOT
 
 # It stops what it started by process group, which needs POSIX.
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="uses process groups (POSIX only)")

@@ -3,7 +3,7 @@ duplicate good rows, and each lands in rejected/ with its reason.
 
 It drives the reference sensor with ``build_sensor_context`` and runs every request it emits with
 ``materialize`` (in-process, against the test database), tick after tick, as the daemon would.
-The file rules themselves are documented in ``workbook/incoming.py``.
+The file rules themselves are documented in ``workbook/platform/incoming.py``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from workbook import db, generate, grading, incoming
-from workbook.resources import RESOURCES
+from workbook.course.phases import load_phase
+from workbook.platform import db, generate, incoming
+from workbook.platform.resources import RESOURCES
 
 
 def _age(path: Path, seconds: float = 60) -> None:
@@ -91,7 +92,7 @@ BAD_CASES: list[tuple[str, str, Callable[[str], bytes | str | None], str]] = [
 
 @pytest.fixture(scope="module")
 def phase():
-    return grading.load_phase(5, "solutions")
+    return load_phase(5, "solutions")
 
 
 def _table_counts() -> dict[str, int]:

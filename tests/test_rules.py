@@ -1,9 +1,9 @@
-"""workbook/rules.py (used by Phase 3) must agree with Phase 2's reference solution."""
+"""workbook/platform/rules.py (used by Phase 3) must agree with Phase 2's reference solution."""
 
 from __future__ import annotations
 
-from solutions import phase2_asset_graph as phase2
-from workbook import generate, rules
+from workbook.course.phases import load_phase
+from workbook.platform import generate, rules
 
 
 def _rows(days: int = 5) -> list[dict]:
@@ -14,6 +14,7 @@ def _rows(days: int = 5) -> list[dict]:
 
 
 def test_rules_match_the_phase2_solution():
+    phase2 = load_phase(2, "solutions")
     rows = _rows()
     valid, rejected = rules.validate_readings(rows)
     assert (valid, rejected) == phase2.validate_readings(rows)

@@ -31,7 +31,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def _phase(text: str) -> int:
-    from workbook.grading import PHASES
+    from workbook.course.phases import PHASES
 
     if text.isdigit() and int(text) in PHASES:
         return int(text)
@@ -41,7 +41,7 @@ def _phase(text: str) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from workbook import db
+    from workbook.platform import db
 
     if args.action == "url":
         print(db.database_url())
@@ -51,7 +51,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         with db.connect(url) as conn, conn.cursor() as cur:
             cur.execute("select version(), current_setting('TimeZone')")
             version, tz = cur.fetchone()
-        from workbook.generate import source_row_count
+        from workbook.platform.generate import source_row_count
 
         source = "WORKBOOK_DATABASE_URL" if configured else f"embedded server in {db.PGDATA}"
         print(f"database : {db.describe(url)} ({source})")
@@ -71,10 +71,14 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     import time
 
-    from workbook import grading
+    from workbook.course.phases import PHASES, phase_path
+    from workbook.course.requirements import requirements
+    from workbook.course.results import save_results
+    from workbook.grading.render import render_outcomes
+    from workbook.grading.runner import run
 
     target = "solutions" if args.solutions else "exercises"
-    phases = list(grading.PHASES) if args.all else [args.phase]
+    phases = list(PHASES) if args.all else [args.phase]
     if not phases or phases == [None]:
         print("workbook check: error: give a phase (1-5) or --all", file=sys.stderr)
         return 2
@@ -84,18 +88,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     failed = 0
     results = []
     for phase in phases:
-        if args.all and not grading.requirements().get(phase):
+        if args.all and not requirements().get(phase):
             continue  # a phase that is not written yet has nothing to grade
         started = time.monotonic()
-        outcomes = grading.run(
-            phase, target, ["--tb=long"] if args.verbose else None, args.exercises_dir
-        )
+        outcomes = run(phase, target, ["--tb=long"] if args.verbose else None, args.exercises_dir)
         if args.exercises_dir is None:
-            grading.save_results(phase, target, outcomes)
+            save_results(phase, target, outcomes)
         results.append((phase, outcomes, time.monotonic() - started))
-        path = grading.phase_path(phase, target, args.exercises_dir)
+        path = phase_path(phase, target, args.exercises_dir)
         print(f"Phase {phase} ({path.name}, {target})")
-        for line in grading.render_outcomes(outcomes, verbose=args.verbose)[1:]:
+        for line in render_outcomes(outcomes, verbose=args.verbose)[1:]:
             print(line)
         passed = sum(o.passed for o in outcomes)
         failed += len(outcomes) - passed
@@ -103,7 +105,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if passed < len(outcomes):
             print(f"  More help: uv run workbook hint {phase}   Full tracebacks: -v")
     if args.report:
-        from workbook import report
+        from workbook.grading import report
 
         report.write(args.report, [report.PhaseResult(p, target, o, s) for p, o, s in results])
         print(f"Report: {args.report}")
@@ -111,35 +113,35 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    from workbook import watch
+    from workbook.learner import watch
 
     return watch.watch(args.phase, args.exercises_dir, args.verbose, args.max_runs)
 
 
 def cmd_progress(args: argparse.Namespace) -> int:
-    from workbook import progress
+    from workbook.learner import progress
 
     return progress.show()
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
-    from workbook import reset
+    from workbook.learner import reset
 
     return reset.reset(args.phase, yes=args.yes, exercises_dir=args.exercises_dir)
 
 
 def cmd_solution(args: argparse.Namespace) -> int:
-    from workbook import solution
+    from workbook.learner import solution
 
     return solution.show(args.phase, force=args.force, exercises_dir=args.exercises_dir)
 
 
 def cmd_hint(args: argparse.Namespace) -> int:
-    from workbook import grading
+    from workbook.course.requirements import requirements
+    from workbook.course.results import phase_results
 
-    reqs = grading.requirements().get(args.phase, {})
-    saved = grading.load_results().get("exercises", {}).get(str(args.phase), {})
-    passed = {rid for rid, ok in saved.get("requirements", {}).items() if ok}
+    reqs = requirements().get(args.phase, {})
+    passed = {rid for rid, ok in phase_results(args.phase).items() if ok}
     chosen = [r for r in reqs.values() if args.requirement in (None, r.id) and r.id not in passed]
     if args.requirement and not chosen:
         chosen = [reqs[args.requirement]] if args.requirement in reqs else []
@@ -156,33 +158,33 @@ def cmd_hint(args: argparse.Namespace) -> int:
 
 
 def cmd_stubs(args: argparse.Namespace) -> int:
-    from workbook import stubs
-    from workbook.db import REPO_ROOT
+    from workbook.course.markers import pairs
+    from workbook.maintainer import stubs
+    from workbook.platform.paths import shown
 
     if args.write:
         for path in stubs.write_stubs():
-            print(f"wrote {path.relative_to(REPO_ROOT)}")
+            print(f"wrote {shown(path)}")
         return 0
     stale = stubs.out_of_sync()
     for pair in stale:
-        print(f"out of sync: {pair.exercise.relative_to(REPO_ROOT)} "
-              f"(derived from {pair.solution.relative_to(REPO_ROOT)})")  # fmt: skip
+        print(f"out of sync: {shown(pair.exercise)} (derived from {shown(pair.solution)})")
     if stale:
         print("Run `uv run workbook stubs --write` (this overwrites those files).")
         return 1
-    print(f"{len(stubs.pairs())} stubs match their solutions.")
+    print(f"{len(pairs())} stubs match their solutions.")
     return 0
 
 
 def cmd_airflow(args: argparse.Namespace) -> int:
-    from workbook import baseline, compare
+    from workbook.comparison import baseline, compare
 
     try:
         if args.action == "install":
             baseline.install()
         else:
             url = compare.compare_database() if args.database is None else args.database
-            from workbook import generate
+            from workbook.platform import generate
 
             generate.load(url=url)
             timings = baseline.run_backfill(compare.START, args.days, url, dag_id=args.dag)
@@ -197,7 +199,8 @@ def cmd_airflow(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from workbook import baseline, compare
+    from workbook.comparison import baseline, compare
+    from workbook.platform.paths import shown
 
     try:
         result = compare.run(args.days)
@@ -208,8 +211,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for name, problem in result["problems"].items():
         if problem:
             print(f"  {name}: {problem}")
-    print(f"Report: {compare.REPORT.relative_to(compare.db.REPO_ROOT)} "
-          f"(chart: {compare.CHART.relative_to(compare.db.REPO_ROOT)})")  # fmt: skip
+    print(f"Report: {shown(compare.REPORT)} (chart: {shown(compare.CHART)})")
     return 0 if result["identical"] else 1
 
 
@@ -222,7 +224,7 @@ def _days(text: str) -> int:
 
 
 def cmd_dbt(args: argparse.Namespace) -> int:
-    from workbook import dbt
+    from workbook.platform import dbt
 
     try:
         return dbt.run_cli(args.rest)
@@ -310,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from workbook.db import DatabaseError
+    from workbook.platform.db import DatabaseError
 
     try:
         return args.func(args)

@@ -10,17 +10,13 @@ materialize it). The terminal running ``dagster dev`` logs the same error.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
-import sys
 import traceback
 from pathlib import Path
 
 import dagster as dg
 
-from workbook.db import REPO_ROOT
-from workbook.grading import PHASES, explain_load_error
+from workbook.course.phases import PHASES, PhaseLoadError, forget_loaded, load_phase
 
 log = logging.getLogger("workbook")
 
@@ -40,26 +36,27 @@ def _load_error_defs(phase: int, error: str) -> dg.Definitions:
     return dg.Definitions(assets=[load_error])
 
 
-def _phase_defs(package: str, phase: int) -> dg.Definitions:
-    name = package + PHASES[phase]
+def _phase_defs(phase: int, target: str, exercises_dir: Path | None) -> dg.Definitions:
     try:
-        sys.modules.pop(name, None)
-        module = importlib.import_module(name)
-        defs = module.defs
+        defs = load_phase(phase, target, exercises_dir).defs
         dg.Definitions.validate_loadable(defs)
         return defs
+    except PhaseLoadError as exc:
+        error = str(exc)
+        log.warning(
+            "workbook: %s\n%s", error, "".join(traceback.format_exception(exc.__cause__ or exc))
+        )
     except Exception as exc:  # noqa: BLE001 - any learner error becomes a visible load_error
-        spec = importlib.util.find_spec(name)
-        path = Path(spec.origin) if spec and spec.origin else REPO_ROOT / f"{PHASES[phase]}.py"
-        error = explain_load_error(exc, path)
+        error = f"{PHASES[phase]}.py: {type(exc).__name__}: {exc}"
         log.warning("workbook: %s\n%s", error, "".join(traceback.format_exception(exc)))
-        return _load_error_defs(phase, error)
+    return _load_error_defs(phase, error)
 
 
-def build(package: str = "") -> dg.Definitions:
-    """Merge every phase's ``defs`` (from the repo root, or from ``solutions.``)."""
+def build(target: str = "exercises", exercises_dir: Path | None = None) -> dg.Definitions:
+    """Merge every phase's ``defs``: the learner's files, or the reference ``solutions``."""
     _seed()
-    parts = {phase: _phase_defs(package, phase) for phase in PHASES}
+    forget_loaded()  # a reload of the location imports the files as they are now
+    parts = {phase: _phase_defs(phase, target, exercises_dir) for phase in PHASES}
     merged = dg.Definitions.merge(*parts.values())
     try:
         dg.Definitions.validate_loadable(merged)
@@ -81,8 +78,8 @@ def build(package: str = "") -> dg.Definitions:
 
 def _seed() -> None:
     """Seed the default dataset on first start; a database problem is logged, not fatal."""
-    from workbook.db import DatabaseError
-    from workbook.generate import ensure_seeded
+    from workbook.platform.db import DatabaseError
+    from workbook.platform.generate import ensure_seeded
 
     try:
         ensure_seeded(log=log.warning)
@@ -93,10 +90,10 @@ def _seed() -> None:
 @dg.definitions
 def exercises() -> dg.Definitions:
     """The learner's phase files (workspace.yaml)."""
-    return build("")
+    return build("exercises")
 
 
 @dg.definitions
 def solutions() -> dg.Definitions:
     """The reference solutions (workspace.solutions.yaml, for instructors)."""
-    return build("solutions.")
+    return build("solutions")

@@ -7,7 +7,9 @@ start (the learner-facing ones default to STOPPED) and evaluated every second in
 
 import dagster as dg
 
-from solutions import phase5_automation as p5
+from workbook.course.phases import load_phase
+
+p5 = load_phase(5, "solutions")
 
 
 @dg.sensor(

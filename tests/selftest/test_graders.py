@@ -18,11 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from workbook import grading, stubs
-from workbook.db import REPO_ROOT
+from workbook.course.markers import pairs
+from workbook.course.phases import PHASES
+from workbook.course.requirements import requirements
+from workbook.maintainer import stubs
+from workbook.platform.paths import GRADERS, REPO_ROOT, SOLUTIONS
 
 MUTANTS = tomllib.loads((Path(__file__).parent / "mutants.toml").read_text())["mutant"]
-GRADED = sorted(grading.requirements())
+GRADED = sorted(requirements())
 
 
 def _grade(phase: int, dirs: list[str]) -> list[dict[str, dict]]:
@@ -43,7 +46,7 @@ def _grade(phase: int, dirs: list[str]) -> list[dict[str, dict]]:
 
 def _solution_tree(dest: Path) -> None:
     """The solutions laid out as exercises (phase files at the top, dbt SQL under dbt_project)."""
-    for pair in stubs.pairs():
+    for pair in pairs():
         target = dest / pair.exercise.relative_to(REPO_ROOT)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(pair.solution, target)
@@ -55,14 +58,17 @@ def graded(tmp_path_factory, test_database) -> dict[str, dict[str, dict]]:
     jobs: dict[str, tuple[int, str]] = {}
     stub_dir = tmp_path_factory.mktemp("stubs")
     stubs.write_stubs(stub_dir)
+    solution_dir = tmp_path_factory.mktemp("solutions")
+    _solution_tree(solution_dir)
     for phase in GRADED:
         jobs[f"stub{phase}"] = (phase, str(stub_dir))
+        jobs[f"solution{phase}"] = (phase, str(solution_dir))
     for m in MUTANTS:
         d = tmp_path_factory.mktemp("mutant")
         _solution_tree(d)
         # `file` is a path under solutions/; in the tree it sits where the learner's copy does
         # (phase files at the top, dbt SQL under dbt_project/).
-        pair = next(p for p in stubs.pairs() if p.solution == stubs.SOLUTIONS / m["file"])
+        pair = next(p for p in pairs() if p.solution == SOLUTIONS / m["file"])
         f = d / pair.exercise.relative_to(REPO_ROOT)
         text = f.read_text()
         assert text.count(m["old"]) == 1, f"mutant {m['name']!r}: 'old' must occur exactly once"
@@ -83,11 +89,19 @@ def graded(tmp_path_factory, test_database) -> dict[str, dict[str, dict]]:
 @pytest.mark.parametrize("phase", GRADED)
 def test_untouched_stub_fails_every_requirement(graded, phase):
     outcomes = graded[f"stub{phase}"]
-    assert set(outcomes) == set(grading.requirements()[phase])
+    assert set(outcomes) == set(requirements()[phase])
     passing = [rid for rid, o in outcomes.items() if o["passed"]]
     assert not passing, f"phase {phase}: the untouched stub passes {passing}"
     for rid, o in outcomes.items():
         assert o["message"].strip(), f"phase {phase}: {rid} fails without a message"
+
+
+@pytest.mark.parametrize("phase", GRADED)
+def test_the_solution_passes_every_requirement(graded, phase):
+    outcomes = graded[f"solution{phase}"]
+    assert set(outcomes) == set(requirements()[phase])
+    failing = {rid: o["message"] for rid, o in outcomes.items() if not o["passed"]}
+    assert not failing, f"phase {phase}: the solution fails {failing}"
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m["name"] for m in MUTANTS])
@@ -103,8 +117,8 @@ def test_wrong_implementation_is_rejected(graded, mutant):
 
 def test_every_requirement_has_a_title_and_hints():
     """Every graded requirement of every phase has a title naming its TODO and 1-3 hints."""
-    for phase, reqs in grading.requirements().items():
-        assert phase in grading.PHASES, f"requirements.toml: [phase{phase}] is not a phase"
+    for phase, reqs in requirements().items():
+        assert phase in PHASES, f"requirements.toml: [phase{phase}] is not a phase"
         for rid, req in reqs.items():
             name = f"phase{phase}.{rid}"
             assert req.title and 1 <= len(req.hints) <= 3, f"{name} needs 1-3 hints"
@@ -116,10 +130,10 @@ def test_every_requirement_has_a_title_and_hints():
 
 def test_every_graded_phase_has_hints_for_every_test():
     """A grader test with no requirements.toml entry would fail with no hint at all."""
-    for phase in grading.PHASES:
-        path = grading.GRADING_DIR / f"test_phase{phase}.py"
+    for phase in PHASES:
+        path = GRADERS / f"test_phase{phase}.py"
         if path.exists():
-            reqs = grading.requirements().get(phase, {})
+            reqs = requirements().get(phase, {})
             assert reqs, f"{path.name} exists but requirements.toml has no [phase{phase}.*]"
             assert all(r.hints for r in reqs.values()), f"phase {phase}: a requirement lacks hints"
 
@@ -127,7 +141,7 @@ def test_every_graded_phase_has_hints_for_every_test():
 def test_every_grader_test_is_a_known_requirement():
     """A test without an entry in requirements.toml would print no title and no hint."""
     for phase in range(1, 6):
-        path = grading.GRADING_DIR / f"test_phase{phase}.py"
+        path = GRADERS / f"test_phase{phase}.py"
         if not path.exists():
             continue
         tests = {
@@ -135,7 +149,7 @@ def test_every_grader_test_is_a_known_requirement():
             for line in path.read_text().splitlines()
             if line.startswith("def test_")
         }
-        known = set(grading.requirements().get(phase, {}))
+        known = set(requirements().get(phase, {}))
         assert tests == known, (
             f"phase {phase}: tests {sorted(tests ^ known)} and requirements.toml differ"
         )

@@ -1,0 +1,212 @@
+"""Learner mistakes explained: where (file and line), what went wrong, and a "fix:" line.
+
+Every grader failure, every phase that does not load (in ``workbook check`` and as the UI's
+``load_error`` asset) and every dbt error goes through this module, so a mistake reads the same
+wherever it shows up. ``workbook check -v`` still shows the full traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+import traceback
+from pathlib import Path
+
+from workbook.platform import dbt
+from workbook.platform.paths import shown as _shown
+
+DIAGNOSED = (
+    "syntax or indentation error in a phase file (file, line, the code, what to check)",
+    "missing import at module level or inside an asset (NameError: which import to add)",
+    "an import that does not exist (ImportError: did you mean ...?; ModuleNotFoundError)",
+    "asset parameter that names no asset (Dagster's 'Input asset ... is not produced')",
+    "asset function without its context parameter, or context not first",
+    "return annotation that does not match the value returned (Dagster type check)",
+    "a call with the wrong arguments (TypeError: missing/unexpected argument)",
+    "an exception in the learner's asset code, with the file and line in the learner's file",
+    "a TODO left in place (NotImplementedError: the TODO's text)",
+    "the database is not reachable (which URL, what to run)",
+    "dbt errors: compile (Jinja), missing ref/source, database errors, mapped to model and line",
+)
+
+# Names a learner commonly uses without importing them, and the import that defines them.
+_IMPORTS = {
+    "dg": "import dagster as dg",
+    "dagster": "import dagster",
+    "dagster_dbt": "import dagster_dbt",
+    "Any": "from typing import Any",
+    "PostgresResource": "from workbook.platform.resources import PostgresResource",
+    "RESOURCES": "from workbook.platform.resources import RESOURCES",
+}
+
+
+def _import_for(name: str) -> str:
+    if name in _IMPORTS:
+        return f"add `{_IMPORTS[name]}` at the top of the file"
+    if name in sys.stdlib_module_names:
+        return f"add `import {name}` at the top of the file"
+    return f"define `{name}` or import it, and check the spelling"
+
+
+def _name_error(message: str, where: str) -> str:
+    match = re.search(r"name '(\w+)' is not defined", message)
+    name = match.group(1) if match else "?"
+    if name == "context":
+        return (
+            f"{where}: `context` is used but is not a parameter of the asset function.\n"
+            "  fix: make `context: dg.AssetExecutionContext` the function's first parameter"
+        )
+    return f"{where}: NameError: {message}\n  fix: {_import_for(name)}"
+
+
+def explain_load_error(exc: BaseException, path: Path) -> str:
+    """Where and why a phase file does not import, with what to do: a few lines for a learner."""
+    shown = _shown(path)
+    if type(exc).__name__ == "DbtProjectError":  # the dbt project does not parse (Phase 4)
+        return str(exc)
+    if isinstance(exc, SyntaxError):
+        kind = "indentation error" if isinstance(exc, IndentationError) else "syntax error"
+        return (
+            f"{shown}, line {exc.lineno}: {kind}: {exc.msg}\n    {(exc.text or '').strip()}\n"
+            "  fix: that line, or the one before it (a missing ':' or ')' is often reported "
+            "one line late)"
+        )
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
+    where = f"{shown}, line {frames[-1].lineno}" if frames else shown
+    code = f"\n    {frames[-1].line}" if frames and frames[-1].line else ""
+    if isinstance(exc, NameError):
+        return _name_error(str(exc), where)
+    if isinstance(exc, ModuleNotFoundError):
+        return (
+            f"{where}: there is no module named {exc.name!r}{code}\n"
+            "  fix: check the spelling; the workbook has dagster, dagster_dbt, psycopg2, the "
+            "standard library and `workbook` installed"
+        )
+    if isinstance(exc, ImportError):
+        match = re.search(r"cannot import name '(\w+)' from '([\w.]+)'", str(exc))
+        if match:
+            name, module = match.groups()
+            near = _close_names(name, module)
+            return (
+                f"{where}: {module} has nothing named {name!r}{code}\n"
+                f"  fix: {'did you mean ' + near + '?' if near else 'check the name and spelling'}"
+            )
+    text = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+    if '"context" is not a valid name' in text:
+        return (
+            f"{where}: `context` is not the first parameter of an asset function{code}\n"
+            "  fix: put `context: dg.AssetExecutionContext` first; the other parameters name "
+            "upstream assets"
+        )
+    return f"{where} fails to load: {text}{code}"
+
+
+def _close_names(name: str, module: str) -> str:
+    import difflib
+
+    try:
+        candidates = dir(sys.modules.get(module) or importlib.import_module(module))
+    except Exception:  # noqa: BLE001 - a suggestion is optional
+        return ""
+    return ", ".join(difflib.get_close_matches(name, candidates, n=1, cutoff=0.6))
+
+
+def _learner_frame(stack: list[str]) -> str:
+    """'phase1_basic_assets.py, line 80' for the innermost frame in a phase file, or ''."""
+    found = ""
+    for frame in stack:
+        match = re.search(r'File "([^"]+)", line (\d+)', frame)
+        if match and re.fullmatch(r"phase\d_\w+\.py", Path(match.group(1)).name):
+            found = f"{_shown(match.group(1))}, line {match.group(2)}"
+    return found
+
+
+def _database_help(message: str) -> str:
+    first = message.strip().splitlines()[0] if message.strip() else "the database did not answer"
+    return (
+        f"The database is not reachable: {first}\n"
+        "  fix: `uv run workbook db status` says which server is used; with "
+        "WORKBOOK_DATABASE_URL set, start that server (e.g. `docker compose up -d`) or unset it"
+    )
+
+
+def explain_error(cls_name: str, message: str, stack: list[str] | None = None) -> str:
+    """One exception (by class name, message and formatted stack) explained for a learner."""
+    message = message.strip()
+    last = message.splitlines()[-1] if message else cls_name
+    last = last.removeprefix(f"{cls_name}: ")
+    where = _learner_frame(stack or [])
+    at = f"{where}: " if where else ""
+    if cls_name in ("DatabaseError", "OperationalError") or "Cannot connect to" in message:
+        return _database_help(message)
+    if "Dbt" in cls_name or "dbt" in message.split("\n", 1)[0].lower():
+        dbt = explain_dbt_error(message)
+        if dbt:
+            return dbt
+    if cls_name == "NameError":
+        return _name_error(last, where or "the asset code")
+    if cls_name == "NotImplementedError":
+        return f"NotImplementedError: {last}"
+    if cls_name == "DagsterTypeCheckDidNotPass":
+        match = re.search(r'expected type "([^"]+)".*?Value of type <class \'(\w+)\'>', message)
+        if match:
+            declared, got = match.groups()
+            return (
+                f"{at}the asset returned a {got}, but its return annotation says {declared}\n"
+                f"  fix: annotate the function with the type it returns (e.g. `-> {got}`)"
+            )
+    if cls_name == "TypeError" and re.search(r"argument|positional|parameter", last):
+        return (
+            f"{at}TypeError: {last}\n"
+            "  fix: compare the call with the function's signature (parameter names and count)"
+        )
+    match = re.search(r'Input asset "\[(.*?)\]" (?:for asset .*? )?is not produced', message)
+    if match:
+        name = match.group(1).replace('"', "").split(", ")[-1]
+        return (
+            f"an asset function has a parameter `{name}`, which Dagster reads as an upstream asset "
+            f"named {name}, and no such asset exists\n"
+            "  fix: a parameter (other than context and resources) must be named exactly like "
+            "the upstream asset it reads; check the spelling"
+        )
+    return f"{at}{cls_name}: {last}"
+
+
+def explain_exception(exc: BaseException) -> str:
+    """An exception that escaped a grader (e.g. from ``dg.materialize``), explained."""
+    stack = traceback.format_tb(exc.__traceback__)
+    return explain_error(type(exc).__name__, str(exc), stack)
+
+
+def explain_failure(result, asset_name: str) -> str:
+    """Why a materialization failed, in the words of the learner's own exception, with the
+    file and line in the learner's code and a fix where the mistake is a common one."""
+    for event in result.all_events:
+        if event.is_step_failure and asset_name in (event.step_key or ""):
+            err = event.step_failure_data.error
+            cause = err.cause or err
+            while cause.cause is not None and "NotImplementedError" not in cause.cls_name:
+                cause = cause.cause
+            text = explain_error(cause.cls_name or "Error", cause.message or "", cause.stack)
+            return f"{asset_name} failed: {text}"
+    return f"{asset_name} did not materialize"
+
+
+# --- dbt errors (Phase 4) ------------------------------------------------------------------
+
+_DBT_FIX = {
+    "Compilation": "a Jinja error: check the {{ }} / {% %} brackets and ref()/source() calls",
+    "Ref": "check the model name (the file name without .sql) in dbt_project/models/",
+    "Database": "Postgres rejected the SQL: `uv run workbook dbt compile` shows the SQL dbt "
+    "sends (in dbt_project/target/compiled/)",
+}
+
+
+def explain_dbt_error(text: str, project_dir: Path | None = None) -> str | None:
+    """dbt's error output as 'dbt model X (file, line N): what' plus a fix; None if no error."""
+    site = dbt.locate_error(text, project_dir)
+    if site is None:
+        return None
+    fix = _DBT_FIX.get(site.kind, "read the model's SQL around that line")
+    return f"{site}\n  fix: {fix}"

@@ -1,0 +1,335 @@
+"""Grader for Phase 4: each test is one requirement (titles and hints: requirements.toml).
+
+One run materializes partition 2024-01-14 through the whole chain (Python -> dbt -> dbt ->
+Python). Before it, the landing table also holds the day before and the day after, so a model
+that ignores the partition window shows it. Expected values are computed independently, in SQL,
+from the seeded source table. If the learner's ``@dbt_assets`` body fails before dbt even runs
+(TODO 1 not done), the SQL is still graded through a minimal body of the grader's own, so each
+TODO gets its own message.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+import dagster as dg
+import pytest
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from workbook.course.explain import explain_failure
+from workbook.platform import db
+from workbook.platform import dbt as wdbt
+from workbook.platform.resources import RESOURCES
+
+PARTITION = "2024-01-14"
+DAY = date(2024, 1, 14)
+NEIGHBOURS = (DAY - timedelta(days=1), DAY + timedelta(days=1))
+HEAT_C, FROST_C, STORM_KMH = 30.0, 0.0, 40.0
+COLUMNS = ("city", "country", "observed_date", "reading_count", "avg_temperature_c",
+           "min_temperature_c", "max_temperature_c", "max_wind_speed_kmh",
+           "total_precipitation_mm")  # fmt: skip
+MART = dg.AssetKey(["phase4", "daily_weather_summary"])
+STAGING = dg.AssetKey(["phase4", "stg_weather_readings"])
+
+# The day's summary, straight from the source: one reading per (city, hour) however often it
+# was delivered, °F converted, glitches (outside -90..60 °C, wind outside 0..400) ignored.
+EXPECTED_SQL = """
+with readings as (
+    select distinct city, country, observed_at,
+           case when temperature_unit = 'F' then (temperature::numeric - 32) * 5 / 9
+                else temperature::numeric end as celsius,
+           temperature, wind_speed_kmh, precipitation_mm
+    from source.weather_readings
+    where observed_at >= %(start)s and observed_at < %(end)s
+)
+select city, country, count(*) as reading_count,
+       avg(celsius) filter (where celsius between -90 and 60) as avg_c,
+       min(celsius) filter (where celsius between -90 and 60) as min_c,
+       max(celsius) filter (where celsius between -90 and 60) as max_c,
+       max(wind_speed_kmh) filter (where wind_speed_kmh between 0 and 400) as max_wind,
+       sum(precipitation_mm) as precipitation,
+       avg(temperature) filter (where temperature between -90 and 140) as avg_as_delivered,
+       (select count(*) from source.weather_readings s
+        where s.city = readings.city and s.observed_at >= %(start)s and s.observed_at < %(end)s)
+        as delivered
+from readings
+group by city, country
+order by city
+"""
+
+
+@pytest.fixture(scope="module")
+def phase(phase_module):
+    return phase_module(4)
+
+
+@pytest.fixture(scope="module")
+def expected() -> dict[str, dict]:
+    start = f"{DAY.isoformat()}T00:00:00+00:00"
+    end = f"{(DAY + timedelta(days=1)).isoformat()}T00:00:00+00:00"
+    with db.connect() as conn, conn.cursor() as cur:
+        cur.execute(EXPECTED_SQL, {"start": start, "end": end})
+        names = [d.name for d in cur.description]
+        return {r[0]: dict(zip(names, r)) for r in cur.fetchall()}
+
+
+def _reset_tables() -> None:
+    """A clean phase4 schema whose landing table already holds the two neighbouring days."""
+    with db.connect() as conn, conn.cursor() as cur:
+        cur.execute("drop schema if exists phase4 cascade")  # no stale table can pass
+        cur.execute("create schema phase4")
+        cur.execute(
+            "create table phase4.raw_weather_readings as select * from source.weather_readings"
+            " where (observed_at at time zone 'UTC')::date = any(%s)",
+            (list(NEIGHBOURS),),
+        )
+
+
+def _dbt_ran(run, step: str) -> bool:
+    """Did the step fail inside dbt (True), or before dbt ran (False)?"""
+    for event in run.all_events:
+        if event.is_step_failure and step in (event.step_key or ""):
+            err = event.step_failure_data.error
+            while err is not None:
+                if err.cls_name.startswith("DagsterDbt"):
+                    return True
+                err = err.cause
+    return False
+
+
+def _graders_dbt_assets(phase):
+    """A minimal @dbt_assets body (the solution of TODO 1), to grade the SQL on its own."""
+
+    @dbt_assets(
+        manifest=phase.DBT_PROJECT.manifest_path,
+        project=phase.DBT_PROJECT,
+        dagster_dbt_translator=phase.WorkbookTranslator(),
+        partitions_def=phase.DAILY,
+        name="graders_dbt_models",
+    )
+    def graders_dbt_models(context, dbt: DbtCliResource):
+        window = context.partition_time_window
+        dbt_vars = {"min_date": window.start.isoformat(), "max_date": window.end.isoformat()}
+        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+
+    return graders_dbt_models
+
+
+def _materialize(phase, dbt_assets_def):
+    return dg.materialize(
+        [phase.raw_weather_readings, dbt_assets_def, phase.weather_alerts],
+        resources={**RESOURCES, "dbt": phase.defs.resources["dbt"]},
+        partition_key=PARTITION,
+        raise_on_error=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def runs(phase):
+    """The learner's run, and (only if their @dbt_assets body never reached dbt) the grader's."""
+    try:
+        project_dir = phase.DBT_PROJECT.project_dir
+        parts = (phase.raw_weather_readings, phase.weather_dbt_models, phase.weather_alerts)
+    except AttributeError as exc:
+        pytest.fail(f"phase4_dbt_assets.py: {exc}", pytrace=False)
+    wdbt.prepare(project_dir)  # the SQL may have changed since the module was imported
+    _reset_tables()
+    learner = _materialize(phase, parts[1])
+    sql_run = learner
+    if not learner.success and not _dbt_ran(learner, "weather_dbt_models"):
+        _reset_tables()
+        sql_run = _materialize(phase, _graders_dbt_assets(phase))
+    return {"learner": learner, "sql": sql_run, "project_dir": project_dir}
+
+
+def _why(run, project_dir, step: str) -> str:
+    """The failure of ``step`` in words: dbt errors name the model, file and line."""
+    for event in run.all_events:
+        if event.is_step_failure and step in (event.step_key or ""):
+            err = event.step_failure_data.error
+            text = ""
+            while err is not None:
+                text += "\n" + err.message
+                err = err.cause
+            explained = wdbt.explain(text, project_dir)
+            if explained:
+                return explained
+    return explain_failure(run, step)
+
+
+@pytest.fixture(scope="module")
+def mart(runs) -> list[dict]:
+    """The mart's rows after the run, or a failure that says why there are none."""
+    run, project_dir = runs["sql"], runs["project_dir"]
+    if not run.success and not _materialized(run, MART):
+        pytest.fail(_why(run, project_dir, "dbt_models"), pytrace=False)
+    with db.connect() as conn, conn.cursor() as cur:
+        cur.execute("select * from phase4.daily_weather_summary")
+        names = [d.name for d in cur.description]
+        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    missing = [c for c in COLUMNS if c not in names]
+    if missing:
+        pytest.fail(f"daily_weather_summary has no column(s) {missing} (it has {names})",
+                    pytrace=False)  # fmt: skip
+    return rows
+
+
+def _materialized(run, key: dg.AssetKey) -> bool:
+    return any(e.asset_key == key for e in run.get_asset_materialization_events())
+
+
+def _day_rows(mart) -> list[dict]:
+    return [r for r in mart if r["observed_date"] == DAY]
+
+
+# --- the requirements ---------------------------------------------------------------------
+
+
+def test_dbt_assets_run_dbt_build(phase, runs):
+    run = runs["learner"]
+    if not _materialized(run, STAGING):
+        pytest.fail(_why(run, runs["project_dir"], "weather_dbt_models"), pytrace=False)
+    events = [e for e in run.get_asset_materialization_events() if e.asset_key == STAGING]
+    partitions = {e.partition for e in events}
+    assert partitions == {PARTITION}, (
+        f"stg_weather_readings was materialized for partition(s) {sorted(map(str, partitions))},"
+        f" expected {PARTITION}: pass context=context to dbt.cli(...)"
+    )
+    assert run.get_asset_check_evaluations(), (
+        "dbt ran, but no dbt test was reported as an asset check: run `build` (models and"
+        " tests), not `run`, and yield from the invocation's .stream()"
+    )
+
+
+def test_dbt_tests_pass_as_checks(phase, runs, mart):
+    manifest = json.loads(phase.DBT_PROJECT.manifest_path.read_text())
+    tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    evaluations = {e.check_name: e for e in runs["sql"].get_asset_check_evaluations()}
+    missing = sorted(tests - set(evaluations))
+    assert not missing, f"{len(missing)} dbt test(s) did not run as asset checks, e.g. {missing[0]}"
+    failed = sorted(name for name, e in evaluations.items() if not e.passed)
+    assert not failed, f"{len(failed)} dbt test(s) failed: {', '.join(failed[:3])}"
+
+
+def test_one_row_per_city_and_day(mart, expected):
+    day = _day_rows(mart)
+    keys = [r["city"] for r in day]
+    extra = len(keys) - len(set(keys))
+    assert extra == 0, (
+        f"{extra} extra row(s) for {DAY}: the grain is one row per (city, observed_date)"
+    )
+    short = [r for r in day if r["city"] in expected
+             and (r["reading_count"] or 0) < expected[r["city"]]["reading_count"]]  # fmt: skip
+    assert not short, (
+        f"the row for {short[0]['city']} {DAY} covers {short[0]['reading_count']} readings, the UTC"
+        f" day has {expected[short[0]['city']]['reading_count']}: observed_date must be the UTC day"
+        " (staging's observed_date). date_trunc() and ::date use the session's time zone"
+    )
+    missing = sorted(set(expected) - set(keys))
+    assert not missing, (
+        f"no row for {DAY} for {len(missing)} cities, e.g. {missing[0]}. observed_date is the"
+        " UTC day of the reading (staging's observed_date)"
+        + (f"; rows exist for {sorted({str(r['observed_date']) for r in mart})}" if mart else "")
+    )
+
+
+def _close(got, want, tolerance=0.011) -> bool:
+    if got is None or want is None:
+        return got is None and want is None
+    return abs(float(got) - float(want)) <= tolerance
+
+
+def test_summary_values_correct(mart, expected):
+    day = {r["city"]: r for r in _day_rows(mart)}
+    assert day, f"daily_weather_summary has no rows for {DAY}"
+    for city, want in expected.items():
+        got = day.get(city)
+        if got is None:
+            continue  # test_one_row_per_city_and_day reports it
+        if got["reading_count"] != want["reading_count"]:
+            more = got["reading_count"] == want["delivered"] != want["reading_count"]
+            pytest.fail(
+                f"{city} {DAY}: reading_count is {got['reading_count']}, expected"
+                f" {want['reading_count']}"
+                + (" (you counted duplicate deliveries: count each reading once)" if more else ""),
+                pytrace=False,
+            )
+        if not _close(got["avg_temperature_c"], want["avg_c"], 0.011):
+            hint = ""
+            if _close(got["avg_temperature_c"], want["avg_as_delivered"], 0.05):
+                hint = " (that is the average of the values as delivered: use temperature_c, in °C)"
+            pytest.fail(
+                f"{city} {DAY}: avg_temperature_c is {got['avg_temperature_c']}, expected"
+                f" {round(want['avg_c'], 2)}{hint}",
+                pytrace=False,
+            )
+        for column, key in (("min_temperature_c", "min_c"), ("max_temperature_c", "max_c"),
+                            ("max_wind_speed_kmh", "max_wind"),
+                            ("total_precipitation_mm", "precipitation")):  # fmt: skip
+            assert _close(got[column], want[key], 0.011), (
+                f"{city} {DAY}: {column} is {got[column]}, expected {want[key]:.2f}"
+            )
+
+
+def test_only_the_partition_window(mart):
+    others = sorted({str(r["observed_date"]) for r in mart if r["observed_date"] != DAY})
+    assert not others, (
+        f"the run for partition {PARTITION} wrote rows for {', '.join(others)} (the landing table"
+        " also holds those days): read only the readings in [var('min_date'), var('max_date'))"
+    )
+
+
+def _expected_alerts(expected) -> set[tuple]:
+    out = set()
+    for city, e in expected.items():
+        if e["max_c"] is not None and round(e["max_c"], 2) >= HEAT_C:
+            out.add((city, DAY, "heat"))
+        if e["min_c"] is not None and round(e["min_c"], 2) <= FROST_C:
+            out.add((city, DAY, "frost"))
+        if e["max_wind"] is not None and e["max_wind"] >= STORM_KMH:
+            out.add((city, DAY, "storm"))
+    return out
+
+
+def test_alerts_derived(phase, runs, expected):
+    rows = [
+        {"city": city, "country": e["country"], "observed_date": DAY,
+         "reading_count": e["reading_count"],
+         "avg_temperature_c": None if e["avg_c"] is None else round(e["avg_c"], 2),
+         "min_temperature_c": None if e["min_c"] is None else round(e["min_c"], 2),
+         "max_temperature_c": None if e["max_c"] is None else round(e["max_c"], 2),
+         "max_wind_speed_kmh": None if e["max_wind"] is None else Decimal(str(e["max_wind"])),
+         "total_precipitation_mm": e["precipitation"]}
+        for city, e in expected.items()
+    ]  # fmt: skip
+    # Two made-up cities: one with nulls (no alert), one exactly at every threshold (3 alerts).
+    rows.append({**rows[0], "city": "Nowhere", "max_temperature_c": None,
+                 "min_temperature_c": None, "max_wind_speed_kmh": None})  # fmt: skip
+    rows.append({**rows[0], "city": "Edgetown", "max_temperature_c": Decimal("30.00"),
+                 "min_temperature_c": Decimal("0.00"), "max_wind_speed_kmh": Decimal("40.0")})  # fmt: skip
+    edge = {("Edgetown", DAY, kind) for kind in ("heat", "frost", "storm")}
+    try:
+        alerts = phase.derive_alerts(rows)
+    except NotImplementedError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    got = {(a["city"], a["observed_date"], a["alert"]) for a in alerts}
+    want = _expected_alerts(expected)
+    assert got == want | edge, (
+        f"derive_alerts is wrong: missing {sorted((want | edge) - got)[:3] or 'none'}, unexpected"
+        f" {sorted(got - want - edge)[:3] or 'none'} (heat: max >= 30 °C, frost: min <= 0 °C,"
+        " storm: max wind >= 40 km/h, nothing for a null)"
+    )
+    run = runs["learner"]
+    if not _materialized(run, dg.AssetKey(["phase4", "weather_alerts"])):
+        pytest.fail(_why(runs["sql"], runs["project_dir"], "weather_alerts"), pytrace=False)
+    with db.connect() as conn, conn.cursor() as cur:
+        cur.execute("select to_regclass('phase4.weather_alerts')")
+        stored: set[tuple] = set()
+        if cur.fetchone()[0] is not None:
+            cur.execute("select city, observed_date, alert from phase4.weather_alerts")
+            stored = set(cur.fetchall())
+    assert stored == want, (
+        f"phase4.weather_alerts holds {len(stored)} alerts for {PARTITION}, expected {len(want)}"
+    )

