@@ -287,7 +287,10 @@ def retry_failed_loads(
                 failures = instance.all_logs(
                     last.dagster_run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE
                 )
-                error = failures[-1].message if failures else "see the run's logs"
+                error = failures[-1].dagster_event.step_failure_data.error if failures else None
+                while error is not None and error.cause is not None:
+                    error = error.cause
+                error = error.message.strip() if error else "see the run's logs"
                 reason = (
                     f"loading failed {attempts} times; the last run "
                     f"({last.dagster_run.run_id}) said: {error[:500]}"
