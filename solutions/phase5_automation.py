@@ -119,7 +119,7 @@ from workbook.platform.incoming import (
     archive,
     delivery_path,
     incoming_dir,
-    load_cursor,
+    load_cursor,  # noqa: F401 - TODO 2 uses it
     quarantine,
     read_delivery,
     ready_files,

@@ -61,12 +61,14 @@ def _stop_group(proc: subprocess.Popen) -> None:
             time.sleep(0.2)
 
 
-def _rows_of(table: str, where: str = "true") -> int | None:
+def _rows_of(source_file: str) -> int | None:
     with db.connect() as conn, conn.cursor() as cur:
-        cur.execute("select to_regclass(%s)", (table,))
+        cur.execute("select to_regclass('phase5.incoming_readings')")
         if cur.fetchone()[0] is None:
             return None
-        cur.execute(f"select count(*) from {table} where {where}")
+        cur.execute(
+            "select count(*) from phase5.incoming_readings where source_file = %s", (source_file,)
+        )
         return cur.fetchone()[0]
 
 
@@ -130,7 +132,7 @@ def test_daemon_loads_a_dropped_file_and_updates_the_summary(tmp_path, test_data
     (ingest,) = seen["ingest"]
     assert ingest.job_name == "phase5_ingest_job" and ingest.status == dg.DagsterRunStatus.SUCCESS
     assert ingest.tags.get("dagster/run_key", "").startswith(path.name)
-    loaded = _rows_of("phase5.incoming_readings", f"source_file = '{path.name}'")
+    loaded = _rows_of(path.name)
     assert loaded == expected_rows, (
         f"the run loaded {loaded} rows of {path.name}, expected {expected_rows}"
     )

@@ -27,12 +27,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from psycopg2 import sql
+
 from workbook.platform.rules import day_window
 
 DEFAULT_SEED = 42
 DEFAULT_START = date(2024, 1, 1)
 DEFAULT_DAYS = 30
 SOURCE_TABLE = "source.weather_readings"
+SOURCE = sql.Identifier("source", "weather_readings")
 
 RATE_MISSING_TEMPERATURE = 0.02
 RATE_MISSING_OTHER = 0.01
@@ -187,9 +190,9 @@ def generate(
         yield day, rows
 
 
-CREATE_SOURCE_SQL = f"""
+CREATE_SOURCE_SQL = sql.SQL("""
 create schema if not exists source;
-create table if not exists {SOURCE_TABLE} (
+create table if not exists {source} (
     station_id text not null,
     station_name text not null,
     city text not null,
@@ -203,11 +206,14 @@ create table if not exists {SOURCE_TABLE} (
     precipitation_mm double precision,
     condition text not null
 );
-create index if not exists weather_readings_observed_at on {SOURCE_TABLE} (observed_at);
-"""
+create index if not exists weather_readings_observed_at on {source} (observed_at);
+""").format(source=SOURCE)
 
 
-COPY_SQL = f"copy {SOURCE_TABLE} ({', '.join(COLUMNS)}) from stdin"
+def copy_sql(table: sql.Composable = SOURCE) -> sql.Composed:
+    """``copy <table> (<COLUMNS>) from stdin``, composed (identifiers quoted, never formatted)."""
+    columns = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
+    return sql.SQL("copy {} ({}) from stdin").format(table, columns)
 
 
 def load(
@@ -232,15 +238,16 @@ def load(
         cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (SOURCE_TABLE,))
         cur.execute(CREATE_SOURCE_SQL)
         cur.execute(
-            f"delete from {SOURCE_TABLE} where observed_at >= %s and observed_at < %s"
-            " and city = any(%s)",
+            sql.SQL(
+                "delete from {} where observed_at >= %s and observed_at < %s and city = any(%s)"
+            ).format(SOURCE),
             (*day_window(start, days), city_list),
         )
         batch: list[tuple] = []
         for i, (_, rows) in enumerate(generate(days, start, seed, city_list), 1):
             batch.extend(rows)
             if len(batch) >= 50_000 or i == days:
-                cur.copy_expert(COPY_SQL, copy_buffer(batch))
+                cur.copy_expert(copy_sql().as_string(cur), copy_buffer(batch))
                 total += len(batch)
                 batch = []
                 if progress:
@@ -283,7 +290,7 @@ def source_row_count(url: str | None = None) -> int:
         cur.execute("select to_regclass(%s)", (SOURCE_TABLE,))
         if cur.fetchone()[0] is None:
             return 0
-        cur.execute(f"select count(*) from {SOURCE_TABLE}")
+        cur.execute(sql.SQL("select count(*) from {}").format(SOURCE))
         return cur.fetchone()[0]
 
 
