@@ -173,6 +173,20 @@ def readings_for_day(city: City, day: date, seed: int, station: tuple[str, str])
     return rows
 
 
+LAST_DAY = date.max - timedelta(days=1)  # 9999-12-30: the last day whose end is a date
+
+
+def check_range(start: date, days: int) -> None:
+    """ValueError (one line) unless ``days`` days from ``start`` all end within the calendar.
+
+    Checked before anything is written, so a bad range writes nothing at all.
+    """
+    if days < 1 or start > LAST_DAY or days > (LAST_DAY - start).days + 1:
+        raise ValueError(
+            f"{days} day(s) from {start} run past {LAST_DAY}, the last day the workbook can store"
+        )
+
+
 def generate(
     days: int = DEFAULT_DAYS,
     start: date = DEFAULT_START,
@@ -180,6 +194,7 @@ def generate(
     cities: Iterable[str] | None = None,
 ) -> Iterator[tuple[date, list[tuple]]]:
     """Yield ``(day, rows)`` for each day, every selected city's readings together."""
+    check_range(start, days)
     chosen = [c for c in CITIES if cities is None or c.name in set(cities)]
     stations = _stations(seed)
     for offset in range(days):
@@ -231,6 +246,7 @@ def load(
     """
     from workbook.platform.db import connect, copy_buffer
 
+    check_range(start, days)
     city_list = list(cities) if cities is not None else list(CITY_NAMES)
     total = 0
     with connect(url) as conn, conn.cursor() as cur:
@@ -264,20 +280,26 @@ def write_csv(
 ) -> list[Path]:
     """Write one CSV per day (``weather_YYYY-MM-DD.csv``) for the sensor phase.
 
-    Each file is written under a temporary name and renamed, so a watcher never sees half a file.
+    Each file is written under a temporary name and renamed, so a watcher never sees half a file;
+    if writing fails or is interrupted, the temporary file is removed (the complete ones stay).
     """
+    check_range(start, days)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for day, rows in generate(days, start, seed, cities):
         path = directory / f"weather_{day.isoformat()}.csv"
         tmp = directory / f".{path.name}.part"
-        with tmp.open("w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(COLUMNS)
-            for r in rows:
-                writer.writerow(["" if v is None else v.isoformat() if isinstance(v, datetime) else v
-                                 for v in r])  # fmt: skip
-        tmp.replace(path)
+        try:
+            with tmp.open("w", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(COLUMNS)
+                for r in rows:
+                    writer.writerow(["" if v is None else v.isoformat() if isinstance(v, datetime)
+                                     else v for v in r])  # fmt: skip
+            tmp.replace(path)
+        except BaseException:  # Ctrl-C included: never leave half a file behind
+            tmp.unlink(missing_ok=True)
+            raise
         written.append(path)
     return written
 
