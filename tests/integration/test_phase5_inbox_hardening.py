@@ -331,3 +331,38 @@ def test_a_delivery_that_fails_every_time_ends_quarantined(phase, inbox, monkeyp
     (note,) = _reason_files(inbox.parent)
     text = note.read_text()
     assert "loading failed 3 times" in text and "Cannot connect" in text and "s3cret" not in text
+
+
+# --- smaller siblings ---------------------------------------------------------------------------
+
+
+def test_a_row_past_the_calendar_is_a_bad_row_not_a_crash(inbox):
+    path = _deliver(inbox, date(2024, 2, 1))
+    header, first, *rest = path.read_text().splitlines()
+    at = generate.COLUMNS.index("observed_at")
+    fields = first.split(",")
+    fields[at] = "9999-12-31T23:30:00-01:00"
+    path.write_text("\n".join([header, ",".join(fields), *rest]) + "\n")
+    delivery = incoming.read_delivery(path)
+    assert delivery.rejected is None and [b.line for b in delivery.bad_rows] == [2]
+
+
+def test_a_file_changed_after_the_tick_is_not_loaded_and_is_requested_again(phase, inbox):
+    path = _deliver(inbox, date(2024, 2, 2))
+    (request,), cursor = _tick(phase, None)
+    path.write_text(path.read_text().replace(",C,", ",F,", 1))
+    _age(path)
+    result = _run(phase, request)
+    assert result.success and not result.get_asset_materialization_events()
+    assert path.exists() and _rows() == 0
+    (again,), _ = _tick(phase, cursor)
+    assert again.run_key != request.run_key and _run(phase, again).success
+    assert not path.exists() and _rows() > 0
+
+
+def test_a_modification_time_in_the_future_does_not_hold_a_file_back(phase, inbox):
+    path = _deliver(inbox, date(2024, 2, 3))
+    tomorrow = time.time() + 86_400
+    os.utime(path, (tomorrow, tomorrow))
+    now = time.time() + float(os.environ[incoming.SETTLE_ENV]) + 1  # as seen a few seconds later
+    assert [f.name for f in incoming.ready_files(now=now)] == [path.name]
