@@ -118,6 +118,7 @@ from workbook.platform.incoming import (
     Refused,
     archive,
     delivery_path,
+    inbox_problem,
     incoming_dir,
     load_cursor,  # noqa: F401 - TODO 2 uses it
     quarantine,
@@ -338,7 +339,7 @@ def incoming_file_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
     # Given: files whose run failed are requested again (or, after three failures, rejected).
     requests += retry_failed_loads(context, files)
     if not requests:
-        skip = f"no new complete files ({len(seen)} already requested)"
+        skip = inbox_problem() or f"no new complete files ({len(seen)} already requested)"
         return dg.SensorResult(skip_reason=skip, cursor=cursor)
     return dg.SensorResult(run_requests=requests, cursor=cursor)
 

@@ -366,3 +366,13 @@ def test_a_modification_time_in_the_future_does_not_hold_a_file_back(phase, inbo
     os.utime(path, (tomorrow, tomorrow))
     now = time.time() + float(os.environ[incoming.SETTLE_ENV]) + 1  # as seen a few seconds later
     assert [f.name for f in incoming.ready_files(now=now)] == [path.name]
+
+
+@pytest.mark.parametrize("kind", ["missing", "a file"])
+def test_a_wrong_incoming_directory_is_named_in_the_skip_reason(phase, tmp_path, monkeypatch, kind):
+    wrong = tmp_path / "wrong"
+    if kind == "a file":
+        wrong.write_text("x")
+    monkeypatch.setenv(incoming.INCOMING_ENV, str(wrong))
+    data = phase.incoming_file_sensor.evaluate_tick(dg.build_sensor_context())
+    assert not data.run_requests and str(wrong) in data.skip_message

@@ -142,10 +142,21 @@ def load_cursor(raw: str | None) -> dict[str, str]:
 
 
 def settle_seconds() -> float:
+    """``$WORKBOOK_INCOMING_SETTLE_SECONDS`` within 0 to 3600 s; the default if not a number."""
     try:
-        return max(0.0, float(os.environ.get(SETTLE_ENV, DEFAULT_SETTLE_SECONDS)))
+        value = float(os.environ.get(SETTLE_ENV, DEFAULT_SETTLE_SECONDS))
     except ValueError:
         return DEFAULT_SETTLE_SECONDS
+    return min(max(value, 0.0), 3600.0) if math.isfinite(value) else DEFAULT_SETTLE_SECONDS
+
+
+def inbox_problem(inbox: Path | None = None) -> str | None:
+    """Why the incoming directory cannot receive files (missing, not a directory); else None."""
+    inbox = inbox or incoming_dir()
+    if not inbox.is_dir():
+        what = "is not a directory" if inbox.exists() else "does not exist"
+        return f"the incoming directory {inbox} {what} (set {INCOMING_ENV})"
+    return None
 
 
 @dataclass(frozen=True)
