@@ -76,6 +76,8 @@ def parse_url(url: str) -> dict[str, str]:
         ) from None
     if "@" in params.get("host", ""):
         raise DatabaseError(f"{ENV_VAR} has a raw @ in its password: write it as %40: {shown!r}")
+    if "," in params.get("host", "") + params.get("port", ""):
+        raise DatabaseError(f"{ENV_VAR} names several hosts; the workbook needs one: {shown!r}")
     port = params.get("port", "5432")
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise DatabaseError(f"{ENV_VAR} has an invalid port {port!r}: {shown!r}")
