@@ -101,11 +101,6 @@ def rejected_dir(incoming: Path | None = None) -> Path:
     return (incoming or incoming_dir()).parent / "rejected"
 
 
-def processed_dir(incoming: Path | None = None) -> Path:
-    """Where loaded files go: ``processed/`` next to the incoming directory."""
-    return (incoming or incoming_dir()).parent / "processed"
-
-
 class Refused(ValueError):
     """A run was asked to load something that is not a file directly in the inbox."""
 
