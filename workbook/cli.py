@@ -47,6 +47,9 @@ def cmd_db(args: argparse.Namespace) -> int:
         print(db.database_url())
     elif args.action == "status":
         configured = os.environ.get(db.ENV_VAR)
+        if not configured and (not_running := db.embedded_not_running()):
+            print(not_running)  # a status reports; it does not start the server
+            return 3
         url = db.database_url()
         with db.connect(url) as conn, conn.cursor() as cur:
             cur.execute("select version(), current_setting('TimeZone')")
@@ -64,7 +67,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         if os.environ.get(db.ENV_VAR):
             print(f"{db.ENV_VAR} is set: that server is not the workbook's to stop.")
             return 1
-        print("stopped" if db.stop_embedded() else "the embedded server was not running")
+        print(db.stop_embedded())
     return 0
 
 

