@@ -31,6 +31,7 @@ from pathlib import Path
 from psycopg2 import sql
 
 from workbook.platform import db
+from workbook.platform.embedded import embedded_server_url
 
 ROOT = db.REPO_ROOT
 OUT = ROOT / "docs" / "benchmarks.md"
@@ -112,7 +113,7 @@ def _plain_dbt_build(runs: int) -> float | None:
     """
     from workbook.platform import dbt as wdbt
 
-    server = os.environ.get(db.ENV_VAR) or db.embedded_server_url()
+    server = os.environ.get(db.ENV_VAR) or embedded_server_url()
     env = {**os.environ, **wdbt.env(db.with_database(server, "workbook_test"))}
     project = wdbt.project_dir_for(ROOT / "solutions" / "phase4_dbt_assets.py")
     dbt = str(Path(PY).parent / "dbt")

@@ -41,13 +41,13 @@ def _phase(text: str) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from workbook.platform import db
+    from workbook.platform import db, embedded
 
     if args.action == "url":
         print(db.database_url())
     elif args.action == "status":
         configured = os.environ.get(db.ENV_VAR)
-        if not configured and (not_running := db.embedded_not_running()):
+        if not configured and (not_running := embedded.embedded_not_running()):
             print(not_running)  # a status reports; it does not start the server
             return 3
         url = db.database_url()
@@ -56,7 +56,7 @@ def cmd_db(args: argparse.Namespace) -> int:
             version, tz = cur.fetchone()
         from workbook.platform.generate import source_row_count
 
-        source = "WORKBOOK_DATABASE_URL" if configured else f"embedded server in {db.PGDATA}"
+        source = "WORKBOOK_DATABASE_URL" if configured else f"embedded server in {embedded.PGDATA}"
         print(f"database : {db.describe(url)} ({source})")
         print(f"url      : {db.mask(url)}")
         print(f"server   : {version.split(',')[0]}, time zone {tz}")
@@ -67,7 +67,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         if os.environ.get(db.ENV_VAR):
             print(f"{db.ENV_VAR} is set: that server is not the workbook's to stop.")
             return 1
-        print(db.stop_embedded())
+        print(embedded.stop_embedded())
     return 0
 
 

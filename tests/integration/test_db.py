@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from workbook.platform import db
+from workbook.platform import db, embedded
 from workbook.platform.paths import REPO_ROOT
 
 
@@ -70,7 +70,7 @@ def test_a_stale_pid_file_is_recovered_and_the_server_outlives_its_starter():
         first = subprocess.run(url_of, capture_output=True, text=True, env=env)
         assert first.returncode == 0, first.stderr
         # The starter has exited; a process that only connects by URL still reaches the server.
-        assert db._answers(first.stdout.strip())
+        assert db.answers(first.stdout.strip())
         stop = subprocess.run([*url_of[:-1], "stop"], capture_output=True, text=True, env=env)
         assert "stopped" in stop.stdout
         pidfile = pgdata / "postmaster.pid"
@@ -79,7 +79,7 @@ def test_a_stale_pid_file_is_recovered_and_the_server_outlives_its_starter():
         pidfile.write_text("\n".join(fake) + "\n")
         again = subprocess.run(url_of, capture_output=True, text=True, env=env)
         assert again.returncode == 0, again.stderr
-        assert db._answers(again.stdout.strip())
+        assert db.answers(again.stdout.strip())
     finally:
         subprocess.run([*url_of[:-1], "stop"], capture_output=True, env=env)
         shutil.rmtree(tmp, ignore_errors=True)
@@ -174,7 +174,7 @@ def test_every_command_gives_one_line_without_the_password(url, command):
 
 def test_psql_gets_no_password_on_its_command_line(monkeypatch):
     seen = {}
-    monkeypatch.setattr(db, "pg_bin", lambda name: name)
+    monkeypatch.setattr(embedded, "pg_bin", lambda name: name)
     monkeypatch.setattr(subprocess, "call", lambda argv, env=None: seen.update(argv=argv, env=env))
     db.psql(["-c", "select 1"], url="postgresql://u:pw-secret@127.0.0.1:5432/x")
     assert "secret" not in " ".join(seen["argv"]) and seen["env"]["PGPASSWORD"] == "pw-secret"
@@ -216,7 +216,7 @@ def test_status_does_not_start_and_a_pid_file_of_another_postgres_is_recovered()
         (pgdata / "postmaster.pid").write_text("\n".join(fake) + "\n")
         again = cli("db", "url")
         assert again.returncode == 0, again.stderr
-        assert db._answers(again.stdout.strip()) and other.poll() is None
+        assert db.answers(again.stdout.strip()) and other.poll() is None
     finally:
         cli("db", "stop")
         other.kill()
