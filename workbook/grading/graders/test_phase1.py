@@ -5,10 +5,13 @@ Expected values are computed independently, in SQL, from the seeded source table
 
 from __future__ import annotations
 
+import broken_phase1 as broken
 import dagster as dg
 import pytest
 
 from workbook.course.explain import explain_failure
+from workbook.course.phases import load_phase
+from workbook.grading import learner_tests
 from workbook.platform import db
 from workbook.platform.resources import RESOURCES
 
@@ -140,3 +143,14 @@ def phase_node(run) -> str:
     return next(
         node.name for node in run.job_def.graph.nodes if node.name.endswith("cleaned_weather_data")
     )
+
+
+def test_tests_catch_broken_versions(phase, record_property):
+    score = learner_tests.score(
+        phase, load_phase(1, "solutions"), broken.SUBJECT, broken.BROKEN, todo="TODO 6"
+    )
+    if not score.problem:
+        record_property("score", score.as_dict())
+    problem = learner_tests.verdict(score, broken.THRESHOLD)
+    if problem:
+        pytest.fail(problem, pytrace=False)
