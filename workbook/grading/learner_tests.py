@@ -253,3 +253,23 @@ def verdict(s: Score, threshold: int) -> str:
         f"your tests caught {len(s.caught)} of {s.total} broken versions (at least {threshold} "
         f"needed); not caught: {missed}"
     )
+
+
+def grade(
+    learner: types.ModuleType,
+    phase: int,
+    broken: types.ModuleType,
+    todo: str,
+    record_property: Callable[[str, object], None],
+    database: bool = False,
+) -> None:
+    """The testing requirement of a phase: fails with what to fix, records the score."""
+    from workbook.course.phases import load_phase
+
+    reference = load_phase(phase, "solutions")
+    s = score(learner, reference, broken.SUBJECT, broken.BROKEN, database, todo)
+    if not s.problem:
+        record_property("score", s.as_dict())
+    problem = verdict(s, broken.THRESHOLD)
+    if problem:
+        pytest.fail(problem, pytrace=False)
