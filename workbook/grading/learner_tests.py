@@ -140,13 +140,38 @@ def database_guard(allowed: bool) -> Iterator[list[str]]:
 
 
 @contextmanager
-def one_implicit_instance() -> Iterator[None]:
-    """Let every ``materialize``/``build_asset_context`` without an ``instance`` share one.
+def fast_ephemeral_instances() -> Iterator[None]:
+    """Make ``dg.DagsterInstance.ephemeral()`` cheap while the learner's tests run.
 
-    Each would create an ephemeral instance of its own, 0.1-0.2 s apiece (a database migration
-    in memory): over a dozen runs of the learner's tests that is most of the grade. An instance
-    the test creates itself (``dg.DagsterInstance.ephemeral()``) stays its own. This patches
-    Dagster's internal helper; if it moves, grading is only slower.
+    Every ``materialize``, ``build_asset_context`` and ephemeral instance creates in-memory
+    storages, and each one stamps its schema version with alembic, which re-reads Dagster's
+    ~900 migration scripts every time: 0.1-0.3 s per instance, most of a grade over a dozen
+    runs. The scripts do not change while we run, so read them once. Every instance is still
+    new and empty.
+    """
+    from alembic.script import ScriptDirectory
+
+    original = ScriptDirectory.from_config.__func__
+    cache: dict[str, ScriptDirectory] = {}
+
+    def from_config(cls, config):
+        location = config.get_main_option("script_location")
+        if location not in cache:
+            cache[location] = original(cls, config)
+        return cache[location]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ScriptDirectory, "from_config", classmethod(from_config))
+        yield
+
+
+@contextmanager
+def one_implicit_instance() -> Iterator[None]:
+    """Let every ``materialize``/``build_asset_context`` called without an ``instance`` share one.
+
+    Each would otherwise create (and migrate) in-memory storages of its own. An instance the
+    test creates itself (``dg.DagsterInstance.ephemeral()``) stays its own. This patches
+    Dagster's internal helper where it is used; if it moves, grading is only slower.
     """
     import dagster as dg
     from dagster._core.execution import api, execute_in_process
@@ -200,7 +225,7 @@ def score(
     tests = learner_tests(learner)
     if not tests:
         return Score(problem=f"{file} has no test_ function yet: {todo}")
-    with one_implicit_instance():
+    with fast_ephemeral_instances(), one_implicit_instance():
         return _score(tests, learner, reference, subject, broken, database, todo)
 
 
