@@ -219,19 +219,25 @@ def score(
     broken: list[Broken],
     database: bool = False,
     todo: str = "the testing TODO",
+    reset: Callable[[], None] = lambda: None,
 ) -> Score:
-    """Run the learner's tests against the reference, then against every broken version."""
+    """Run the learner's tests against the reference, then against every broken version.
+
+    ``reset`` runs before each round (the reference's, then each broken version's): a phase
+    whose tests use the database starts each round from the same tables.
+    """
     file = Path(learner.__file__ or "the phase file").name
     tests = learner_tests(learner)
     if not tests:
         return Score(problem=f"{file} has no test_ function yet: {todo}")
     with fast_ephemeral_instances(), one_implicit_instance():
-        return _score(tests, learner, reference, subject, broken, database, todo)
+        return _score(tests, learner, reference, subject, broken, database, todo, reset)
 
 
-def _score(tests, learner, reference, subject, broken, database, todo) -> Score:
+def _score(tests, learner, reference, subject, broken, database, todo, reset) -> Score:
     given = {name: getattr(reference, name) for name in subject}
     ns = namespace(learner, given)
+    reset()
     for fn in tests:
         test = ns[fn.__name__]
         started = time.monotonic()
@@ -255,6 +261,7 @@ def _score(tests, learner, reference, subject, broken, database, todo) -> Score:
     result = Score()
     for b in broken:
         ns = namespace(learner, {**given, **b.swap(dict(given))})
+        reset()
         caught = False
         for fn in tests:
             with database_guard(database):
@@ -292,7 +299,8 @@ def grade(
     from workbook.course.phases import load_phase
 
     reference = load_phase(phase, "solutions")
-    s = score(learner, reference, broken.SUBJECT, broken.BROKEN, database, todo)
+    s = score(learner, reference, broken.SUBJECT, broken.BROKEN, database, todo,
+              getattr(broken, "reset", lambda: None))  # fmt: skip
     if not s.problem:
         record_property("score", s.as_dict())
     problem = verdict(s, broken.THRESHOLD)
