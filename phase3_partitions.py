@@ -124,7 +124,7 @@ Try it
     uv run workbook db psql -c "select observed_at::date, count(*) from phase3.daily_readings group by 1"
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime  # noqa: F401 - TODO 5 uses UTC
 
 import dagster as dg
 
