@@ -14,11 +14,13 @@ import json
 from datetime import date, timedelta
 from decimal import Decimal
 
+import broken_phase4 as broken
 import dagster as dg
 import pytest
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from workbook.course.explain import explain_failure
+from workbook.grading import learner_tests
 from workbook.platform import db
 from workbook.platform import dbt as wdbt
 from workbook.platform.resources import RESOURCES
@@ -333,3 +335,7 @@ def test_alerts_derived(phase, runs, expected):
     assert stored == want, (
         f"phase4.weather_alerts holds {len(stored)} alerts for {PARTITION}, expected {len(want)}"
     )
+
+
+def test_tests_catch_broken_versions(phase, record_property):
+    learner_tests.grade(phase, 4, broken, "TODO 5", record_property)
