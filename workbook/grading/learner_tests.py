@@ -23,6 +23,7 @@ import inspect
 import tempfile
 import textwrap
 import time
+import traceback
 import types
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -207,9 +208,14 @@ def call(fn: types.FunctionType) -> None:
         fn(**given)
 
 
-def first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException, file: str) -> str:
+    """The error in one line, with the line of the learner's file where it happened."""
     text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    what = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    if text and not isinstance(exc, AssertionError):
+        return what
+    mine = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == file]
+    return f"{what} (line {mine[-1].lineno}: {mine[-1].line})" if mine else what
 
 
 def score(
@@ -249,7 +255,7 @@ def _score(tests, learner, reference, subject, broken, database, todo, reset) ->
                     return Score(problem=f"{fn.__name__} connects to the database: {todo} needs "
                                          "none; hand the asset a resource that serves rows")  # fmt: skip
                 return Score(problem=f"{fn.__name__} fails on the reference implementation: "
-                                     f"{first_line(exc)}")  # fmt: skip
+                                     f"{first_line(exc, learner.__file__)}")  # fmt: skip
         took = time.monotonic() - started
         if took > SLOW_S:
             return Score(problem=f"{fn.__name__} took {took:.1f} s (more than {SLOW_S:.0f} s): "
