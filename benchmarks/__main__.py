@@ -1,8 +1,8 @@
 """Measure every wait a learner has, against its floor, and write docs/benchmarks.md.
 
     uv run python -m benchmarks                 # everything (about 10 minutes on 2 cores)
-    uv run python -m benchmarks --only grading  # one section: grading, suite, ui, generator,
-                                                # partitions, memory
+    uv run python -m benchmarks --only grading  # one section: grading, testing, suite, ui,
+                                                # generator, partitions, memory
     uv run python -m benchmarks --runs 5        # more runs per figure (default 3)
 
 Each figure is the median of several cold runs (a new process each time), next to its floor and
@@ -29,8 +29,9 @@ from datetime import date
 from pathlib import Path
 
 from workbook.platform import db
+from workbook.platform.paths import REPO_ROOT
 
-ROOT = db.REPO_ROOT
+ROOT = REPO_ROOT
 OUT = ROOT / "docs" / "benchmarks.md"
 PY = sys.executable
 UV = shutil.which("uv") or "uv"
@@ -99,6 +100,38 @@ def bench_grading(runs: int) -> list[Figure]:
             fl, fl_name = floor, "import dagster"
         figures.append(Figure("grading", f"`workbook check {phase}` (cold)", value, "s", fl,
                               fl_name, runs))  # fmt: skip
+    return figures
+
+
+TESTING_CODE = """
+import json, sys
+from workbook.grading.runner import run
+[o] = run(int(sys.argv[1]), "solutions", only=["tests_catch_broken_versions"] if sys.argv[2:] else None)[-1:]
+print(json.dumps({"seconds": o.seconds, "passed": o.passed, "score": o.score}))
+"""
+
+
+def bench_testing(runs: int) -> list[Figure]:
+    """What grading the learner's own tests adds to `workbook check N` (the testing requirement).
+
+    Its own pytest call time inside a full grade of the solutions (after the phase's other
+    requirements, as `workbook check` runs it), median of ``runs`` fresh processes; the budget
+    is 2 s for phases 1-3 and 5.
+    """
+    figures = []
+    for phase in range(1, 6):
+        seconds, note = [], ""
+        for _ in range(runs):
+            out = subprocess.run([PY, "-c", TESTING_CODE, str(phase)], cwd=ROOT,
+                                 capture_output=True, text=True)  # fmt: skip
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            seconds.append(result["seconds"])
+            s = result["score"] or {}
+            note = f"caught {s.get('caught')} of {s.get('total')}" if result["passed"] else "FAILED"
+        budget = None if phase == 4 else 2.0
+        figures.append(Figure("testing", f"grading the learner's tests, phase {phase}",
+                              statistics.median(seconds), "s", budget, "budget" if budget else "",
+                              runs, note))  # fmt: skip
     return figures
 
 
@@ -282,6 +315,7 @@ def bench_memory(_runs: int) -> list[Figure]:
 
 SECTIONS = {
     "grading": bench_grading,
+    "testing": bench_testing,
     "generator": bench_generator,
     "partitions": bench_partitions,
     "ui": bench_ui,
