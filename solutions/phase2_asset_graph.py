@@ -104,7 +104,7 @@ Testing: pure rules at their boundaries, a check through a run
 
     Run your tests:  uv run pytest phase2_asset_graph.py
     ``workbook check 2`` runs them against the reference and 10 broken versions of it (a wrong
-    boundary, a rule out of order, a local day, a check that does not block, ...): catch 8.
+    boundary, a rule out of order, a local day, a check that does not block, ...): catch at least 8.
 
 Try it
     uv run workbook check 2        grade this file;  uv run workbook hint 2 for hints

@@ -63,7 +63,7 @@ Testing: Python rules in pytest, SQL in dbt
 
     Run your tests:  uv run pytest phase4_dbt_assets.py
     ``workbook check 4`` runs them against the reference and 6 broken versions of
-    ``derive_alerts`` (a strict threshold, a wrong column, a null that alerts, ...): catch 5.
+    ``derive_alerts`` (a strict threshold, a wrong column, a null that alerts, ...): catch at least 5.
 
 Try it
     uv run workbook check 4        grade this file and your SQL (✓/✗ per requirement)

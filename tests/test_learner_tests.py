@@ -11,7 +11,10 @@ import textwrap
 
 import pytest
 
+from workbook.course.phases import PHASES
+from workbook.course.requirements import requirements
 from workbook.grading.learner_tests import Broken, score, verdict
+from workbook.platform.paths import GRADERS, SOLUTIONS
 
 REFERENCE = """
 def double(x):
@@ -98,3 +101,15 @@ def test_a_score_below_the_threshold_names_what_was_missed(grade):
 def test_tests_that_cannot_count_fail_with_a_reason(grade, source, says):
     _, problem = grade(source)
     assert says in problem
+
+
+@pytest.mark.parametrize("phase", sorted(PHASES))
+def test_each_phase_states_its_threshold_as_graded(phase, monkeypatch):
+    """The phase text and the requirement's title give the numbers the grader uses."""
+    monkeypatch.syspath_prepend(str(GRADERS))
+    broken = importlib.import_module(f"broken_phase{phase}")
+    text = (SOLUTIONS / f"{PHASES[phase]}.py").read_text()
+    assert f"{len(broken.BROKEN)} broken versions" in text
+    assert f"catch at least {broken.THRESHOLD}" in text
+    title = requirements()[phase]["tests_catch_broken_versions"].title
+    assert f"{broken.THRESHOLD} of {len(broken.BROKEN)} broken versions" in title
