@@ -39,10 +39,12 @@ Testing: resources are what make assets testable
     temperature, a duplicate. Then ``dg.materialize([raw_weather_data, cleaned_weather_data],
     resources={"postgres": ...})`` runs both assets as Dagster would, in this process, with a
     ``postgres`` that serves your rows instead of the database: any object with a ``fetch``
-    method does. ``result.output_for_node("phase1__cleaned_weather_data")`` is what the asset
-    returned; ``result.asset_materializations_for_node(...)`` holds its metadata.
-    The same test of an Airflow task needs a DAG bag, a metadata database and usually a real
-    connection (or mocking ``PostgresHook``): ``dag.test()`` ran 17 s here for two tasks.
+    method does (``RowsInMemory`` below is one). ``result.output_for_node(
+    "phase1__cleaned_weather_data")`` is what the asset returned;
+    ``result.asset_materializations_for_node(...)`` holds its metadata.
+    In Airflow a TaskFlow function can be called the same way, but a task finds its database
+    through a hook and a connection id, so a test mocks ``PostgresHook`` or needs a real
+    connection; running tasks as Airflow would (``dag.test()``) took 17 s here for two tasks.
 
     Run your tests:  uv run pytest phase1_basic_assets.py
     ``workbook check 1`` runs them against the reference implementation (they must pass, with no
