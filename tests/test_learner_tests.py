@@ -113,3 +113,8 @@ def test_each_phase_states_its_threshold_as_graded(phase, monkeypatch):
     assert f"catch at least {broken.THRESHOLD}" in text
     title = requirements()[phase]["tests_catch_broken_versions"].title
     assert f"{broken.THRESHOLD} of {len(broken.BROKEN)} broken versions" in title
+    if phase == 4:  # the dbt unit tests, graded on broken versions of the mart's SQL
+        assert f"{len(broken.BROKEN_SQL)} broken versions" in text
+        assert f"catch at least {broken.SQL_THRESHOLD}" in text
+        title = requirements()[4]["dbt_unit_tests_catch_broken_sql"].title
+        assert f"{broken.SQL_THRESHOLD} of {len(broken.BROKEN_SQL)} broken versions" in title

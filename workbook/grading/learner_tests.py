@@ -307,8 +307,13 @@ def grade(
     reference = load_phase(phase, "solutions")
     s = score(learner, reference, broken.SUBJECT, broken.BROKEN, database, todo,
               getattr(broken, "reset", lambda: None))  # fmt: skip
+    report(s, broken.THRESHOLD, record_property)
+
+
+def report(s: Score, threshold: int, record_property: Callable[[str, object], None]) -> None:
+    """Record the score for the reports; fail the requirement below ``threshold``."""
     if not s.problem:
         record_property("score", s.as_dict())
-    problem = verdict(s, broken.THRESHOLD)
+    problem = verdict(s, threshold)
     if problem:
         pytest.fail(problem, pytrace=False)

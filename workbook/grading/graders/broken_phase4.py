@@ -46,3 +46,15 @@ BROKEN = [
     _broken("null_alerts", "a missing value that raises an alert"),
     _broken("one_alert_per_row", "at most one alert per row"),
 ]
+
+
+# Broken versions of the mart's SQL, for the learner's dbt unit tests: (description, old, new).
+SQL_THRESHOLD = 3
+BROKEN_SQL = [
+    ("a summary that counts duplicate deliveries", "    select distinct\n", "    select\n"),
+    ("a summary that does not round the mean", "round(avg(temperature_c), 2)", "avg(temperature_c)"),
+    ("a summary that also reads the next day's midnight",
+     """observed_at < '{{ var("max_date") }}'""", """observed_at <= '{{ var("max_date") }}'"""),
+    ("a summary with the mean wind instead of the strongest",
+     "max(wind_speed_kmh)", "avg(wind_speed_kmh)"),
+]  # fmt: skip
