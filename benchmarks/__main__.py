@@ -397,6 +397,18 @@ models. What was removed: the `dbt --version` subprocess dagster-dbt runs first,
 it builds for metadata we do not fetch, full re-parses (the parse state is cached per `--vars`
 value and shared by every copy of the project), usage stats and version checks.
 
+**Grading the learner's tests (section "testing").** The learner's `test_` functions run
+in the grader's process, once against the reference and once per broken version, so their cost
+is Dagster's per-call overhead times (1 + broken versions). A profile of phase 5 showed 60 % of
+it in creating ephemeral instances (each `materialize`, `build_asset_context` and
+`DagsterInstance.ephemeral()` makes in-memory storages and stamps their schema with alembic, which
+re-reads ~900 migration scripts each time). While the learner's tests run, alembic's script
+directory is read once per process, and calls that pass no instance share one: phase 5 went from
+3.1 s to 1.8 s and phase 1 from 1.9 s to 1.3 s (loaded machine, load average 6-10). Phase 3's
+tests write the database (two runs of a partition per round, seven rounds) and phase 2's run the
+blocking check through `materialize` (four runs); those are the figures over budget. Phase 4's
+dbt unit tests cost one `dbt test` run (about 12 s of CPU) and have no budget.
+
 **The test suite.** It runs on pytest-xdist (2 workers, one test file per worker, one test
 database per worker); the self-test grades every variant of a phase in one process and a mutant
 only on the requirements it must fail.
