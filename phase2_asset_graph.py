@@ -85,6 +85,27 @@ The steps (the grader checks each one on the seeded dataset)
     The two functions are pure (no Dagster, no database): they are plain Python you could call
     from any orchestrator, and the grader calls them directly with hand-made rows.
 
+    TODO 6  Test the rules and the check, without the database (see "Testing" below).
+
+Testing: pure rules at their boundaries, a check through a run
+    The rules are plain functions, so most tests are plain pytest: build a few rows with
+    ``reading()`` (below) that sit exactly on the edges the docstring names (60 °C is valid,
+    60.1 °C is not; 140 °F is 60 °C; a missing humidity is fine; a duplicate's FIRST copy wins; a
+    row that breaks two rules counts once, under the first), and assert the valid rows and the
+    counts. For ``aggregate_city_days`` give a timestamp whose UTC day differs from its local one.
+    A blocking check is behaviour of a *run*, so test it with one: a stand-in asset with
+    ``validated_readings``'s key (and group: Dagster finds ``city_aggregates``'s input by name
+    within the group, ``phase2``) that returns bad rows, materialized with the check and
+    ``city_aggregates``: ``dg.materialize([...], raise_on_error=False)`` returns the result
+    instead of raising, and ``result.get_asset_check_evaluations()`` and
+    ``result.events_for_node("phase2__city_aggregates")`` show whether the check failed and
+    stopped the downstream asset before it started. In Airflow a data check is a task (or an SQL sensor)
+    whose failure you only see by running the DAG against a database; here it is a function.
+
+    Run your tests:  uv run pytest phase2_asset_graph.py
+    ``workbook check 2`` runs them against the reference and 10 broken versions of it (a wrong
+    boundary, a rule out of order, a local day, a check that does not block, ...): catch at least 8.
+
 Try it
     uv run workbook check 2        grade this file;  uv run workbook hint 2 for hints
     uv run dagster dev             group phase2: Materialize all, then open each asset's metadata
@@ -225,3 +246,29 @@ defs = dg.Definitions(
                   at_most_24_readings_per_day],
     resources=RESOURCES,
 )  # fmt: skip
+
+
+# --- TODO 6: your tests (run them: uv run pytest phase2_asset_graph.py) -------------------------
+
+
+def reading(city: str = "Oslo", hour: int = 12, **changes) -> Row:
+    """A valid raw reading on 2024-01-05 at ``hour`` UTC, with ``changes`` applied."""
+    row = {
+        "station_id": "ST-1", "station_name": "Central", "city": city, "country": "XX",
+        "observed_at": datetime.datetime(2024, 1, 5, hour, tzinfo=UTC), "temperature": 10.0,
+        "temperature_unit": "C", "humidity_pct": 50.0, "wind_speed_kmh": 10.0,
+        "pressure_hpa": 1013.0, "precipitation_mm": 0.0, "condition": "clear",
+    }  # fmt: skip
+    return {**row, **changes}
+
+
+def test_validate_readings_at_the_boundaries():
+    raise NotImplementedError("TODO 6: validate_readings on rows at the edges of every rule")
+
+
+def test_aggregate_city_days_by_utc_day():
+    raise NotImplementedError("TODO 6: aggregate_city_days across a UTC midnight")
+
+
+def test_blocking_check_stops_the_run():
+    raise NotImplementedError("TODO 6: materialize bad rows with the check, raise_on_error=False")

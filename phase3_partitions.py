@@ -96,6 +96,25 @@ The steps (the grader checks each one on the seeded dataset, in a Chicago sessio
             (``day >= start.date() and day < end.date()``) in ``phase3.daily_city_aggregates``;
             metadata ``row_count``.
 
+    TODO 5  Test one partition on the database (see "Testing" below).
+
+Testing: one partition, on the real database
+    Partitions are about *which rows a run touches*, so this test uses the database (your
+    workbook's when you run it by hand; the grader's own test database under ``workbook check``).
+    ``dg.materialize([daily_readings], partition_key="2024-01-05", resources=RESOURCES)`` runs
+    one day in-process, as a backfill would. Put a marker row just outside each edge of the day
+    (``sentinel(...)`` below: 2024-01-04 23:59:59 and 2024-01-06 00:00:00 UTC), run the day,
+    and assert that the day holds exactly ``row_count`` rows, all inside its window, and that
+    every other day (markers included) is as it was; then run it again and assert that nothing
+    changed (idempotent). Remove the markers at the end. In Airflow the same test means a
+    ``dag.test(execution_date=...)`` of the whole DAG against a metadata database, and the date
+    reaches your code as a templated string.
+
+    Run your tests:  uv run pytest phase3_partitions.py
+    ``workbook check 3`` runs them against the reference and 6 broken versions of
+    ``daily_readings`` (a window one reading too wide, the day of the session's time zone, an
+    append, a whole-table replace, ...): catch at least 5. Keep your test under a few seconds.
+
 Try it
     uv run workbook check 3        grade this file;  uv run workbook hint 3 for hints
     uv run dagster dev             group phase3: the partition bar shows which days exist.
@@ -105,7 +124,7 @@ Try it
     uv run workbook db psql -c "select observed_at::date, count(*) from phase3.daily_readings group by 1"
 """
 
-from datetime import datetime
+from datetime import UTC, datetime  # noqa: F401 - TODO 5 uses UTC
 
 import dagster as dg
 
@@ -194,3 +213,36 @@ def daily_city_aggregates(
 defs = dg.Definitions(
     assets=[daily_readings, daily_readings_batched, daily_city_aggregates], resources=RESOURCES
 )
+
+
+# --- TODO 5: your tests (run them: uv run pytest phase3_partitions.py) --------------------------
+
+
+def sentinel(postgres: PostgresResource, observed_at: datetime, remove: bool = False) -> None:
+    """Insert (or remove) a marker reading of the city 'Sentinel' in phase3.daily_readings."""
+    ensure_tables(postgres)
+    with postgres.connection() as conn, conn.cursor() as cur:
+        if remove:
+            cur.execute("delete from phase3.daily_readings where city = 'Sentinel'")
+            return
+        cur.execute(
+            "insert into phase3.daily_readings (station_id, city, observed_at, temperature_c,"
+            " pressure_hpa, precipitation_mm) values ('S-0', 'Sentinel', %s, 0, 1000, 0)",
+            (observed_at,),
+        )
+
+
+def rows_per_day(postgres: PostgresResource) -> dict:
+    """{(UTC day, city is Sentinel): (rows, sum of temperature_c)} of phase3.daily_readings."""
+    rows = postgres.fetch(
+        """
+        select (observed_at at time zone 'UTC')::date as day, city = 'Sentinel' as marker,
+               count(*) as n, round(sum(temperature_c)::numeric, 1) as total
+        from phase3.daily_readings group by 1, 2
+        """
+    )
+    return {(r["day"], r["marker"]): (r["n"], r["total"]) for r in rows}
+
+
+def test_one_partition_touches_only_its_day():
+    raise NotImplementedError("TODO 5: materialize partition 2024-01-05 and check every day")

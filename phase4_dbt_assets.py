@@ -49,6 +49,29 @@ The steps (the grader checks each one on partition 2024-01-14 of the seeded data
                 storm  when max_wind_speed_kmh >= STORM_KMH   (40 km/h)
             A missing (null) value raises no alert.
 
+    TODO 5  Test the alert rules in Python, and the mart with dbt unit tests in
+            dbt_project/models/marts/unit_tests.yml (see "Testing" below).
+
+Testing: Python rules in pytest, SQL in dbt
+    ``derive_alerts`` is a plain function: test it on a few hand-written summary rows that sit
+    exactly on each threshold (30 °C is a heat alert, 29.9 °C is not; 0 °C is frost; 40 km/h is
+    a storm) and hold a null, and assert the exact alerts. The SQL of the mart is tested where it
+    lives, by dbt: a *unit test* (dbt 1.8+, ``unit_tests:`` in a model's yml) gives the model
+    hand-written input rows (``given``) and the rows it must return (``expect``); ``dbt build``
+    runs it before it builds the model (a failing unit test stops the model from being built:
+    that is the point), on the database but without reading any real table. Give rows that make
+    each rule visible: a duplicate delivery, a null temperature, a mean that needs rounding, a
+    reading at the next midnight (``overrides: vars:`` sets the window). In Airflow, the alert
+    rule would sit inside a PythonOperator callable and the dbt project behind a BashOperator:
+    both testable only by running the task.
+
+    Run your tests:  uv run pytest phase4_dbt_assets.py
+                     uv run workbook dbt test --select test_type:unit
+    ``workbook check 4`` runs the Python tests against the reference and 6 broken versions of
+    ``derive_alerts`` (a strict threshold, a wrong column, a null that alerts, ...), where they
+    must catch at least 5; and your unit tests against the reference SQL and 4 broken versions
+    of it, in one ``dbt test`` run, where they must catch at least 3.
+
 Try it
     uv run workbook check 4        grade this file and your SQL (✓/✗ per requirement)
     uv run dagster dev             group phase4: pick partition 2024-01-14, Materialize all
@@ -171,3 +194,17 @@ defs = dg.Definitions(
     assets=[raw_weather_readings, weather_dbt_models, weather_alerts],
     resources={**RESOURCES, "dbt": WorkbookDbtCliResource(project_dir=DBT_PROJECT)},
 )
+
+
+# --- TODO 5: your tests (run them: uv run pytest phase4_dbt_assets.py) --------------------------
+
+
+def summary_row(city: str = "Oslo", **values) -> dict:
+    """A daily_weather_summary row on 2024-01-14 with no alert, with ``values`` applied."""
+    row = {"city": city, "observed_date": "2024-01-14", "max_temperature_c": 20.0,
+           "min_temperature_c": 5.0, "max_wind_speed_kmh": 10.0}  # fmt: skip
+    return {**row, **values}
+
+
+def test_alerts_at_each_threshold():
+    raise NotImplementedError("TODO 5: derive_alerts on rows at each threshold, and a null")

@@ -56,6 +56,28 @@ The steps (the grader checks each one; `uv run workbook check 5`)
             after every change of ``incoming_readings``, once, with no schedule.
     TODO 6  Give ``daily_rollup`` the condition ``dg.AutomationCondition.on_cron("0 6 * * *")``:
             once a day at 06:00 UTC, after its upstream has updated since that tick.
+    TODO 7  Test the sensor and the automation conditions, with no daemon and no database (see
+            "Testing" below).
+
+Testing: a sensor is a function of a directory and a cursor; a condition, of events and time
+    ``dg.build_sensor_context(cursor=...)`` builds what the daemon would pass; call
+    ``incoming_file_sensor(context)`` and assert on the ``SensorResult``: its ``run_requests``
+    (run_config, run_key) and its ``cursor``, which you hand to the next tick. Point the sensor
+    at a temporary directory (pytest's ``tmp_path``; ``monkeypatch.setenv`` the two settings
+    below, the settle time to 0) and play the three cases: a new file (one request), the same
+    file on the next tick (none), the file delivered again (one, with a new run_key); and a lost
+    cursor must give the same run_key for the same delivery.
+    ``dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=...,
+    evaluation_time=...)`` runs one tick of the automation sensor in-process, on a
+    ``dg.DagsterInstance.ephemeral()``; ``instance.report_runless_asset_event(
+    dg.AssetMaterialization(key))`` stands in for a run, and ``result.get_num_requested(key)``
+    says what the tick would launch. Step the clock across 06:00 to test on_cron.
+    In Airflow the same tests need a running scheduler or a DagBag plus a metadata database,
+    and a time-based schedule is tested by waiting, or by freezing the clock of the whole process.
+
+    Run your tests:  uv run pytest phase5_automation.py
+    ``workbook check 5`` runs them against the reference and 8 broken versions (a sensor that
+    forgets its cursor, a run_key that changes, conditions swapped, ...): catch at least 6.
 
 Try it (the sensors are STOPPED until you turn them on, so nothing surprises you)
     uv run workbook check 5              grade this file
@@ -105,7 +127,7 @@ import json
 import os
 import time
 import urllib.request
-from datetime import timedelta  # noqa: F401 - TODO 4 uses it
+from datetime import UTC, datetime, timedelta  # noqa: F401 - TODO 4 uses timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -495,3 +517,19 @@ defs = dg.Definitions(
     schedules=[nightly_refresh],
     resources=RESOURCES,
 )
+
+
+# --- TODO 7: your tests (run them: uv run pytest phase5_automation.py) --------------------------
+
+
+def at(hour: int, minute: int) -> datetime:
+    """A moment on 2024-02-01, UTC: evaluation times for the automation tests."""
+    return datetime(2024, 2, 1, hour, minute, tzinfo=UTC)
+
+
+def test_sensor_requests_each_delivery_once(tmp_path, monkeypatch):
+    raise NotImplementedError("TODO 7: a new file, the same file again, a re-delivery")
+
+
+def test_automation_conditions():
+    raise NotImplementedError("TODO 7: dg.evaluate_automation_conditions across 06:00 UTC")

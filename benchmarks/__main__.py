@@ -1,8 +1,8 @@
 """Measure every wait a learner has, against its floor, and write docs/benchmarks.md.
 
     uv run python -m benchmarks                 # everything (about 10 minutes on 2 cores)
-    uv run python -m benchmarks --only grading  # one section: grading, suite, ui, generator,
-                                                # partitions, memory
+    uv run python -m benchmarks --only grading  # one section: grading, testing, suite, ui,
+                                                # generator, partitions, memory
     uv run python -m benchmarks --runs 5        # more runs per figure (default 3)
 
 Each figure is the median of several cold runs (a new process each time), next to its floor and
@@ -32,8 +32,9 @@ from psycopg2 import sql
 
 from workbook.platform import db
 from workbook.platform.embedded import embedded_server_url
+from workbook.platform.paths import REPO_ROOT
 
-ROOT = db.REPO_ROOT
+ROOT = REPO_ROOT
 OUT = ROOT / "docs" / "benchmarks.md"
 PY = sys.executable
 UV = shutil.which("uv") or "uv"
@@ -102,6 +103,43 @@ def bench_grading(runs: int) -> list[Figure]:
             fl, fl_name = floor, "import dagster"
         figures.append(Figure("grading", f"`workbook check {phase}` (cold)", value, "s", fl,
                               fl_name, runs))  # fmt: skip
+    return figures
+
+
+TESTING = ("tests_catch_broken_versions", "dbt_unit_tests_catch_broken_sql")
+TESTING_CODE = f"""
+import json, sys
+from workbook.grading.runner import run
+print(json.dumps({{o.requirement.id: {{"seconds": o.seconds, "passed": o.passed, "score": o.score}}
+                  for o in run(int(sys.argv[1]), "solutions") if o.requirement.id in {TESTING!r}}}))
+"""
+
+
+def bench_testing(runs: int) -> list[Figure]:
+    """What grading the learner's own tests adds to `workbook check N` (the testing requirements).
+
+    Each one's own pytest call time inside a full grade of the solutions (after the phase's other
+    requirements, as `workbook check` runs it), median of ``runs`` fresh processes. The budget
+    is 2 s for phases 1-3 and 5; Phase 4's dbt unit tests have none.
+    """
+    measured: dict[tuple[int, str], list[dict]] = {}
+    for phase in range(1, 6):
+        for _ in range(runs):
+            out = subprocess.run([PY, "-c", TESTING_CODE, str(phase)], cwd=ROOT,
+                                 capture_output=True, text=True)  # fmt: skip
+            for rid, result in json.loads(out.stdout.strip().splitlines()[-1]).items():
+                measured.setdefault((phase, rid), []).append(result)
+    figures = []
+    for (phase, rid), results in measured.items():
+        s = results[-1]["score"] or {}
+        note = (
+            f"caught {s.get('caught')} of {s.get('total')}" if results[-1]["passed"] else "FAILED"
+        )
+        dbt = rid.startswith("dbt")
+        budget = None if phase == 4 else 2.0
+        name = f"grading the learner's {'dbt unit tests' if dbt else 'tests'}, phase {phase}"
+        figures.append(Figure("testing", name, statistics.median(r["seconds"] for r in results),
+                              "s", budget, "budget" if budget else "", runs, note))  # fmt: skip
     return figures
 
 
@@ -285,6 +323,7 @@ def bench_memory(_runs: int) -> list[Figure]:
 
 SECTIONS = {
     "grading": bench_grading,
+    "testing": bench_testing,
     "generator": bench_generator,
     "partitions": bench_partitions,
     "ui": bench_ui,
@@ -365,6 +404,18 @@ with dagster imported and re-grades a save in about 1-3 s.
 models. What was removed: the `dbt --version` subprocess dagster-dbt runs first, the dbt adapter
 it builds for metadata we do not fetch, full re-parses (the parse state is cached per `--vars`
 value and shared by every copy of the project), usage stats and version checks.
+
+**Grading the learner's tests (section "testing").** The learner's `test_` functions run
+in the grader's process, once against the reference and once per broken version, so their cost
+is Dagster's per-call overhead times (1 + broken versions). A profile of phase 5 showed 60 % of
+it in creating ephemeral instances (each `materialize`, `build_asset_context` and
+`DagsterInstance.ephemeral()` makes in-memory storages and stamps their schema with alembic, which
+re-reads ~900 migration scripts each time). While the learner's tests run, alembic's script
+directory is read once per process, and calls that pass no instance share one: phase 5 went from
+3.1 s to 1.8 s and phase 1 from 1.9 s to 1.3 s (loaded machine, load average 6-10). Phase 3's
+tests write the database (two runs of a partition per round, seven rounds) and phase 2's run the
+blocking check through `materialize` (four runs); those are the figures over budget. Phase 4's
+dbt unit tests cost one `dbt test` run (about 12 s of CPU) and have no budget.
 
 **The test suite.** It runs on pytest-xdist (2 workers, one test file per worker, one test
 database per worker); the self-test grades every variant of a phase in one process and a mutant

@@ -29,6 +29,27 @@ The steps (the grader checks each one on the seeded dataset)
 
     Keep every other column as it is. Rows are plain dicts; the order of rows does not matter.
 
+    TODO 6  Test your asset, without the database (see "Testing" below): write ``test_``
+            functions at the end of this file.
+
+Testing: resources are what make assets testable
+    An asset is a Python function, so a unit test calls it: ``cleaned_weather_data(
+    dg.build_asset_context(), rows)`` on a handful of hand-written rows (``reading()`` below
+    builds one) that hold the cases the rules are about: a °F reading, a glitch, a missing
+    temperature, a duplicate. Then ``dg.materialize([raw_weather_data, cleaned_weather_data],
+    resources={"postgres": ...})`` runs both assets as Dagster would, in this process, with a
+    ``postgres`` that serves your rows instead of the database: any object with a ``fetch``
+    method does (``RowsInMemory`` below is one). ``result.output_for_node(
+    "phase1__cleaned_weather_data")`` is what the asset returned;
+    ``result.asset_materializations_for_node(...)`` holds its metadata.
+    In Airflow a TaskFlow function can be called the same way, but a task finds its database
+    through a hook and a connection id, so a test mocks ``PostgresHook`` or needs a real
+    connection; running tasks as Airflow would (``dag.test()``) took 17 s here for two tasks.
+
+    Run your tests:  uv run pytest phase1_basic_assets.py
+    ``workbook check 1`` runs them against the reference implementation (they must pass, with no
+    database) and against 9 broken versions of it: your tests must catch at least 7 of them.
+
 Try it
     uv run workbook check 1        grade this file (✓/✗ per rule, with hints)
     uv run workbook hint 1         hints, from a nudge to a near-answer
@@ -40,6 +61,7 @@ table named after the asset key (``phase1/cleaned_weather_data`` -> ``phase1.cle
 Phase 2 explains IO managers; here you only return rows.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -132,3 +154,75 @@ def cleaned_weather_data(context: dg.AssetExecutionContext, raw_weather_data: Ro
 
 # The Definitions object is what Dagster loads: the assets, and the resources they ask for.
 defs = dg.Definitions(assets=[raw_weather_data, cleaned_weather_data], resources=RESOURCES)
+
+
+# --- TODO 6: your tests (run them: uv run pytest phase1_basic_assets.py) -----------------------
+
+
+def reading(city: str, hour: int, temperature: float | None, unit: str = "C") -> Row:
+    """A raw reading as the weather API delivers it, on 2024-01-05 at ``hour`` UTC."""
+    return {
+        "station_id": f"ST-{city[:3].upper()}", "city": city, "country": "XX",
+        "observed_at": datetime(2024, 1, 5, hour, tzinfo=UTC), "temperature": temperature,
+        "temperature_unit": unit, "humidity_pct": 50.0, "wind_speed_kmh": 10.0,
+        "pressure_hpa": 1013.0, "precipitation_mm": 0.0, "condition": "clear",
+    }  # fmt: skip
+
+
+class RowsInMemory:
+    """A stand-in for the ``postgres`` resource: ``fetch`` serves the rows it was given."""
+
+    def __init__(self, rows: list[Row]):
+        self.rows = rows
+
+    def fetch(self, query: str, params=None) -> list[Row]:
+        return self.rows
+
+
+# >>> solution
+SAMPLE = [
+    reading("Oslo", 0, 10.0),
+    reading("Oslo", 0, 10.0),  # a duplicate delivery
+    reading("Oslo", 1, 70.0, "F"),  # 21.1 °C: fine, although 70 > 60
+    reading("Oslo", 2, 140.0, "F"),  # 60.0 °C: the upper bound, kept
+    reading("Oslo", 3, None),  # missing
+    reading("Oslo", 4, 75.0),  # a glitch
+    reading("Lima", 0, -90.0),  # the lower bound, kept
+    reading("Lima", 1, -12.345),
+]
+
+
+def test_cleaned_weather_data_on_handwritten_rows():
+    rows = cleaned_weather_data(dg.build_asset_context(), SAMPLE)
+    by_key = {(r["city"], r["observed_at"].hour): r for r in rows}
+    assert len(rows) == len(by_key) == 5, rows
+    assert {k: r["temperature_c"] for k, r in by_key.items()} == {
+        ("Oslo", 0): 10.0, ("Oslo", 1): 21.1, ("Oslo", 2): 60.0,
+        ("Lima", 0): -90.0, ("Lima", 1): -12.3,
+    }  # fmt: skip
+    assert "temperature" not in rows[0] and "temperature_unit" not in rows[0]
+    assert rows[0]["humidity_pct"] == 50.0  # every other column kept
+
+
+def test_materialize_with_rows_instead_of_the_database():
+    result = dg.materialize(
+        [raw_weather_data, cleaned_weather_data], resources={"postgres": RowsInMemory(SAMPLE)}
+    )
+    assert result.success
+    assert len(result.output_for_node("phase1__cleaned_weather_data")) == 5
+    [event] = result.asset_materializations_for_node("phase1__cleaned_weather_data")
+    metadata = {name: value.value for name, value in event.metadata.items()}
+    assert metadata["row_count"] == 5
+    assert metadata["dropped_unusable"] == 2
+    assert metadata["dropped_duplicates"] == 1
+    assert "Oslo" in metadata["preview"]
+
+
+# === stub
+# def test_cleaned_weather_data_on_handwritten_rows():
+#     raise NotImplementedError("TODO 6: call cleaned_weather_data on hand-written rows")
+#
+#
+# def test_materialize_with_rows_instead_of_the_database():
+#     raise NotImplementedError("TODO 6: dg.materialize both assets with RowsInMemory(rows)")
+# <<<

@@ -85,6 +85,27 @@ The steps (the grader checks each one on the seeded dataset)
     The two functions are pure (no Dagster, no database): they are plain Python you could call
     from any orchestrator, and the grader calls them directly with hand-made rows.
 
+    TODO 6  Test the rules and the check, without the database (see "Testing" below).
+
+Testing: pure rules at their boundaries, a check through a run
+    The rules are plain functions, so most tests are plain pytest: build a few rows with
+    ``reading()`` (below) that sit exactly on the edges the docstring names (60 °C is valid,
+    60.1 °C is not; 140 °F is 60 °C; a missing humidity is fine; a duplicate's FIRST copy wins; a
+    row that breaks two rules counts once, under the first), and assert the valid rows and the
+    counts. For ``aggregate_city_days`` give a timestamp whose UTC day differs from its local one.
+    A blocking check is behaviour of a *run*, so test it with one: a stand-in asset with
+    ``validated_readings``'s key (and group: Dagster finds ``city_aggregates``'s input by name
+    within the group, ``phase2``) that returns bad rows, materialized with the check and
+    ``city_aggregates``: ``dg.materialize([...], raise_on_error=False)`` returns the result
+    instead of raising, and ``result.get_asset_check_evaluations()`` and
+    ``result.events_for_node("phase2__city_aggregates")`` show whether the check failed and
+    stopped the downstream asset before it started. In Airflow a data check is a task (or an SQL sensor)
+    whose failure you only see by running the DAG against a database; here it is a function.
+
+    Run your tests:  uv run pytest phase2_asset_graph.py
+    ``workbook check 2`` runs them against the reference and 10 broken versions of it (a wrong
+    boundary, a rule out of order, a local day, a check that does not block, ...): catch at least 8.
+
 Try it
     uv run workbook check 2        grade this file;  uv run workbook hint 2 for hints
     uv run dagster dev             group phase2: Materialize all, then open each asset's metadata
@@ -321,3 +342,89 @@ defs = dg.Definitions(
                   at_most_24_readings_per_day],
     resources=RESOURCES,
 )  # fmt: skip
+
+
+# --- TODO 6: your tests (run them: uv run pytest phase2_asset_graph.py) -------------------------
+
+
+def reading(city: str = "Oslo", hour: int = 12, **changes) -> Row:
+    """A valid raw reading on 2024-01-05 at ``hour`` UTC, with ``changes`` applied."""
+    row = {
+        "station_id": "ST-1", "station_name": "Central", "city": city, "country": "XX",
+        "observed_at": datetime.datetime(2024, 1, 5, hour, tzinfo=UTC), "temperature": 10.0,
+        "temperature_unit": "C", "humidity_pct": 50.0, "wind_speed_kmh": 10.0,
+        "pressure_hpa": 1013.0, "precipitation_mm": 0.0, "condition": "clear",
+    }  # fmt: skip
+    return {**row, **changes}
+
+
+# >>> solution
+def test_validate_readings_at_the_boundaries():
+    rows = [
+        reading(hour=0, temperature=60.0),  # the bounds are valid
+        reading(hour=1, temperature=-90.0),
+        reading(hour=2, temperature=140.0, temperature_unit="F"),  # 60.0 °C: valid
+        reading(hour=3, temperature=60.1),
+        reading(hour=4, humidity_pct=None, wind_speed_kmh=None),  # optional sensors: valid
+        reading(hour=5, humidity_pct=100.1),
+        reading(hour=6, pressure_hpa=869.9),
+        reading(hour=7, temperature=None),
+        reading(hour=8, temperature_unit="K"),
+        reading(hour=9, temperature=99.0, pressure_hpa=0.0),  # counted once, as temperature
+        reading(hour=0, temperature=20.0),  # a duplicate of hour 0: the first copy wins
+    ]
+    valid, rejected = validate_readings(rows)
+    assert {r["observed_at"].hour: r["temperature_c"] for r in valid} == {
+        0: 60.0, 1: -90.0, 2: 60.0, 4: 10.0
+    }  # fmt: skip
+    assert set(valid[0]) == set(VALIDATED_COLUMNS)
+    assert rejected == {
+        "missing_field": 1, "unknown_unit": 1, "temperature_out_of_range": 2,
+        "humidity_out_of_range": 1, "wind_out_of_range": 0, "pressure_out_of_range": 1,
+        "precipitation_out_of_range": 0, "duplicate": 1,
+    }  # fmt: skip
+
+
+def test_aggregate_city_days_by_utc_day():
+    chicago = datetime.timezone(datetime.timedelta(hours=-6))
+    late = datetime.datetime(2024, 1, 5, 20, tzinfo=chicago)  # 2024-01-06 02:00 UTC
+    valid, _ = validate_readings(
+        [reading(hour=1, temperature=1.0), reading(hour=2), reading(hour=3, temperature=4.0)]
+    )
+    valid.append({**valid[1], "observed_at": late, "temperature_c": 5.0})
+    by_day = {(r["city"], r["day"]): r for r in aggregate_city_days(valid)}
+    assert set(by_day) == {("Oslo", datetime.date(2024, 1, 5)), ("Oslo", datetime.date(2024, 1, 6))}
+    first = by_day[("Oslo", datetime.date(2024, 1, 5))]
+    assert first["reading_count"] == 3
+    assert (first["min_temperature_c"], first["max_temperature_c"]) == (1.0, 10.0)
+    assert first["mean_temperature_c"] == 5.0  # the mean, not (min + max) / 2
+
+
+def test_blocking_check_stops_the_run():
+    @dg.asset(key=validated_readings.key, group_name="phase2")  # stands in for the real one
+    def glitchy_readings() -> Rows:
+        good, _ = validate_readings([reading(hour=1), reading(hour=2, temperature=60.0)])
+        return [*good, {**good[0], "temperature_c": 75.0}, {**good[0], "temperature_c": None}]
+
+    result = dg.materialize(
+        [glitchy_readings, city_aggregates, temperatures_in_plausible_range],
+        raise_on_error=False,
+    )
+    [evaluation] = result.get_asset_check_evaluations()
+    assert not evaluation.passed
+    assert evaluation.metadata["out_of_range"].value == 2
+    assert not result.events_for_node("phase2__city_aggregates")  # blocked: it never started
+
+
+# === stub
+# def test_validate_readings_at_the_boundaries():
+#     raise NotImplementedError("TODO 6: validate_readings on rows at the edges of every rule")
+#
+#
+# def test_aggregate_city_days_by_utc_day():
+#     raise NotImplementedError("TODO 6: aggregate_city_days across a UTC midnight")
+#
+#
+# def test_blocking_check_stops_the_run():
+#     raise NotImplementedError("TODO 6: materialize bad rows with the check, raise_on_error=False")
+# <<<

@@ -35,6 +35,9 @@ def state_dir(tmp_path, monkeypatch) -> Path:
     return tmp_path / "state"
 
 
+N1 = len(requirements()[1])  # phase 1's graded requirements
+
+
 def _outcomes(phase: int, passing: set[str]) -> list[results.Outcome]:
     return [
         results.Outcome(r, r.id in passing, "" if r.id in passing else f"{r.id} is wrong", "", 0.5)
@@ -73,15 +76,15 @@ def test_watch_regrades_each_save_with_the_new_file(tmp_path):
 
     try:
         first = next_result()
-        assert "0/5 requirements pass." in first and "TODO 2" in first, first
+        assert f"0/{N1} requirements pass." in first and "TODO 2" in first, first
         time.sleep(0.3)
         target.write_text(stub.replace("import dagster as dg", "import dagster as dg(", 1))
         broken = next_result()
-        assert "syntax error" in broken and "0/5" in broken, broken
+        assert "syntax error" in broken and f"0/{N1}" in broken, broken
         time.sleep(0.3)
         target.write_text(_solution_text())
         fixed = next_result()
-        assert "5/5 requirements pass." in fixed, fixed
+        assert f"{N1}/{N1} requirements pass." in fixed, fixed
         assert proc.wait(timeout=60) == 0
     finally:
         if proc.poll() is None:
@@ -105,7 +108,7 @@ def test_watch_screen_shows_focus_and_hints_on_request():
     assert "hint 2:" in screen and "hint 3:" not in screen
     watch._on_key(state, "n")
     assert state.focus == "temperatures_in_celsius"
-    for _ in range(3):
+    for _ in range(N1 - 2):
         watch._on_key(state, "n")
     assert state.focus == "drops_unusable_readings"  # wraps around the failing ones only
 
@@ -130,10 +133,10 @@ def test_progress_reads_saved_results(state_dir, capsys):
     assert progress.progress()[0].graded == ""
     results.save_results(1, "exercises", _outcomes(1, {"depends_on_raw_weather_data"}))
     row = progress.progress()[0]
-    assert (row.passed, row.total, row.next_up.id) == (1, 5, "drops_unusable_readings")
+    assert (row.passed, row.total, row.next_up.id) == (1, N1, "drops_unusable_readings")
     progress.show()
     out = capsys.readouterr().out
-    assert "1/5" in out and "workbook hint 1 drops_unusable_readings" in out
+    assert f"1/{N1}" in out and "workbook hint 1 drops_unusable_readings" in out
 
 
 def test_reset_asks_backs_up_and_restores_the_stub(state_dir, tmp_path, monkeypatch, capsys):
@@ -167,7 +170,7 @@ def test_solution_only_after_the_phase_passes(state_dir, tmp_path, capsys):
     assert "Not yet: phase 1 has not been graded yet" in capsys.readouterr().out
     results.save_results(1, "exercises", _outcomes(1, {"depends_on_raw_weather_data"}))
     assert solution.show(1, exercises_dir=tmp_path) == 1
-    assert "(1/5 in your last check)" in capsys.readouterr().out
+    assert f"(1/{N1} in your last check)" in capsys.readouterr().out
 
     results.save_results(1, "exercises", _outcomes(1, set(requirements()[1])))
     assert solution.show(1, exercises_dir=tmp_path) == 0
@@ -195,16 +198,20 @@ def test_junit_report_has_one_case_per_requirement(tmp_path):
     path = tmp_path / "junit.xml"
     report.write(path, _results())
     root = ET.parse(path).getroot()
-    assert root.tag == "testsuites" and root.get("tests") == "5" and root.get("failures") == "4"
+    assert (
+        root.tag == "testsuites"
+        and root.get("tests") == str(N1)
+        and root.get("failures") == str(N1 - 1)
+    )
     suites = root.findall("testsuite")
     assert [s.get("name") for s in suites] == ["phase1"]
     suite = suites[0]
     for attr in ("tests", "failures", "errors", "skipped"):
         assert suite.get(attr).isdigit(), attr
     float(suite.get("time"))
-    assert [c.tag for c in suite] == ["properties"] + ["testcase"] * 5  # XSD order
+    assert [c.tag for c in suite] == ["properties"] + ["testcase"] * N1  # XSD order
     props = {p.get("name"): p.get("value") for p in suite.find("properties")}
-    assert props["points"] == "1" and props["max_points"] == "5"
+    assert props["points"] == "1" and props["max_points"] == str(N1)
     cases = suite.findall("testcase")
     assert [c.get("name") for c in cases] == list(requirements()[1])
     assert {c.get("classname") for c in cases} == {"workbook.phase1"}
@@ -213,7 +220,7 @@ def test_junit_report_has_one_case_per_requirement(tmp_path):
         assert set(case.attrib) == {"classname", "name", "time"}
         assert all(child.tag == "failure" for child in case)
     failures = [c.find("failure") for c in cases if c.find("failure") is not None]
-    assert len(failures) == int(suite.get("failures")) == 4
+    assert len(failures) == int(suite.get("failures")) == N1 - 1
     assert all(f.get("message") and "hint: " in f.text for f in failures)
 
 
@@ -221,13 +228,24 @@ def test_json_report_has_points_per_requirement(tmp_path):
     path = tmp_path / "report.json"
     report.write(path, _results())
     data = json.loads(path.read_text())
-    assert (data["points"], data["max_points"], data["version"]) == (1, 5, 1)
+    assert (data["points"], data["max_points"], data["version"]) == (1, N1, 1)
     (phase,) = data["phases"]
-    assert (phase["phase"], phase["passed"], phase["total"]) == (1, 1, 5)
+    assert (phase["phase"], phase["passed"], phase["total"]) == (1, 1, N1)
     first, second = phase["requirements"][:2]
     assert first == {"id": "depends_on_raw_weather_data", "title": first["title"], "passed": True,
                      "points": 1, "max_points": 1, "message": "", "hint": ""}  # fmt: skip
     assert second["points"] == 0 and second["hint"] == requirements()[1][second["id"]].hints[0]
+    assert all("score" not in r for r in phase["requirements"])  # only a testing requirement's
+
+
+def test_json_report_lists_the_mutation_score(tmp_path):
+    outcomes = _outcomes(1, set())
+    score = {"caught": 5, "total": 9, "not_caught": ["a version that keeps duplicates"]}
+    outcomes[-1].score = score
+    path = tmp_path / "report.json"
+    report.write(path, [report.PhaseResult(1, "exercises", outcomes, 1.0)])
+    last = json.loads(path.read_text())["phases"][0]["requirements"][-1]
+    assert last["score"] == score and not last["passed"]
 
 
 def test_report_suffix_is_checked(tmp_path):

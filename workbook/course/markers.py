@@ -25,7 +25,7 @@ from pathlib import Path
 from workbook.course.phases import PHASES
 from workbook.platform.paths import DBT_PROJECT, REPO_ROOT, SOLUTIONS, SOLUTIONS_DBT, shown
 
-DBT_PHASE = 4  # the phase whose learner files include dbt_project/**.sql stubs
+DBT_PHASE = 4  # the phase whose learner files include dbt_project/**.sql and .yml stubs
 
 
 class MarkerError(ValueError):
@@ -48,7 +48,7 @@ def pairs() -> list[Pair]:
     """Every solution with markers, and where its stub lives in the repository."""
     found = [Pair(p, REPO_ROOT / p.name) for p in sorted(SOLUTIONS.glob("phase*.py"))]
     if SOLUTIONS_DBT.is_dir():
-        for p in sorted(SOLUTIONS_DBT.rglob("*.sql")):
+        for p in sorted([*SOLUTIONS_DBT.rglob("*.sql"), *SOLUTIONS_DBT.rglob("*.yml")]):
             found.append(Pair(p, DBT_PROJECT / p.relative_to(SOLUTIONS_DBT)))
     return found
 
@@ -58,7 +58,7 @@ def phase_files(phase: int) -> list[Pair]:
     name = PHASES[phase] + ".py"
     return [
         p for p in pairs()
-        if p.exercise.name == name or (phase == DBT_PHASE and p.exercise.suffix == ".sql")
+        if p.exercise.name == name or (phase == DBT_PHASE and p.exercise.suffix in (".sql", ".yml"))
     ]  # fmt: skip
 
 

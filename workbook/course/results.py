@@ -23,6 +23,7 @@ class Outcome:
     message: str = ""
     details: str = ""
     seconds: float = 0.0
+    score: dict | None = None  # a testing requirement's mutation score: caught, total, not_caught
 
 
 def load_results() -> dict:

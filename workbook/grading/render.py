@@ -21,6 +21,10 @@ def render_outcomes(outcomes: list[Outcome], hints: int = 1, verbose: bool = Fal
         lines += [f"    {line}" for line in shared.splitlines()[:6]]
     for o in outcomes:
         lines.append(f"  {'✓' if o.passed else '✗'} {o.requirement.title}")
+        if o.score:
+            lines.append(
+                f"      your tests caught {o.score['caught']} of {o.score['total']} broken versions"
+            )
         if o.passed:
             continue
         if not shared:

@@ -46,6 +46,7 @@ def as_dict(results: list[PhaseResult]) -> dict:
                 "max_points": o.requirement.points,
                 "message": o.message,
                 "hint": "" if o.passed or not o.requirement.hints else o.requirement.hints[0],
+                **({"score": o.score} if o.score is not None else {}),
             }
             for o in r.outcomes
         ]

@@ -27,8 +27,9 @@ class Reporter:
     def pytest_runtest_logreport(self, report) -> None:
         if report.when == "call" or (report.when == "setup" and not report.passed):
             req = self._requirement(report.nodeid)
+            score = dict(report.user_properties).get("score")  # set by the testing requirements
             if report.passed:
-                self.outcomes[req.id] = Outcome(req, True, seconds=report.duration)
+                self.outcomes[req.id] = Outcome(req, True, seconds=report.duration, score=score)
             else:
                 message = ""
                 if hasattr(report.longrepr, "reprcrash") and report.longrepr.reprcrash:
@@ -38,7 +39,9 @@ class Reporter:
                 message = message.removeprefix("Failed: ").removeprefix("AssertionError: ")
                 message = message.split("\nassert ")[0]
                 longrepr = str(report.longrepr)
-                self.outcomes[req.id] = Outcome(req, False, message, longrepr, report.duration)
+                self.outcomes[req.id] = Outcome(
+                    req, False, message, longrepr, report.duration, score
+                )
 
     def pytest_exception_interact(self, node, call, report) -> None:
         """An exception other than a failed assertion escaped the grader: explain it."""

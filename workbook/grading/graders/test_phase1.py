@@ -5,10 +5,12 @@ Expected values are computed independently, in SQL, from the seeded source table
 
 from __future__ import annotations
 
+import broken_phase1 as broken
 import dagster as dg
 import pytest
 
 from workbook.course.explain import explain_failure
+from workbook.grading import learner_tests
 from workbook.platform import db
 from workbook.platform.resources import RESOURCES
 
@@ -140,3 +142,7 @@ def phase_node(run) -> str:
     return next(
         node.name for node in run.job_def.graph.nodes if node.name.endswith("cleaned_weather_data")
     )
+
+
+def test_tests_catch_broken_versions(phase, record_property):
+    learner_tests.grade(phase, 1, broken, "TODO 6", record_property)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import broken_phase2 as broken
 import dagster as dg
 import pytest
 from grading_oracle import ALL_TIME, REASONS, VALID_ROWS_SQL, aggregates_sql, expected, query
 
 from workbook.course.explain import explain_failure
 from workbook.course.phases import given
+from workbook.grading import learner_tests
 from workbook.platform.resources import RESOURCES
 
 VALIDATED_COLUMNS = {
@@ -312,3 +314,7 @@ def test_blocking_temperature_check(phase):
         assert value == out_of_range, (
             f"with {label} out_of_range must be {out_of_range}, got {value}"
         )
+
+
+def test_tests_catch_broken_versions(phase, record_property):
+    learner_tests.grade(phase, 2, broken, "TODO 6", record_property)

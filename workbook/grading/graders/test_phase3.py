@@ -10,6 +10,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import timedelta
 
+import broken_phase3 as broken
 import dagster as dg
 import psycopg2.extensions
 import pytest
@@ -18,6 +19,7 @@ from psycopg2 import sql
 
 from workbook.course.explain import explain_failure
 from workbook.course.phases import given
+from workbook.grading import learner_tests
 from workbook.platform.resources import RESOURCES, PostgresResource
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
@@ -291,3 +293,7 @@ def test_incremental_daily_aggregates(aggregates):
                     f"{label}: {r['city']} {r['day']} {field} is {r[field]}, expected {w[field]} "
                     "(aggregate the validated rows of phase3.daily_readings)"
                 )
+
+
+def test_tests_catch_broken_versions(phase, record_property):
+    learner_tests.grade(phase, 3, broken, "TODO 5", record_property, database=True)

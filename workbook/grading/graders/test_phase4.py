@@ -14,11 +14,14 @@ import json
 from datetime import date, timedelta
 from decimal import Decimal
 
+import broken_phase4 as broken
 import dagster as dg
 import pytest
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from workbook.course.explain import explain_failure
+from workbook.course.phases import load_phase
+from workbook.grading import dbt_unit_tests, learner_tests
 from workbook.platform import db
 from workbook.platform import dbt as wdbt
 from workbook.platform.resources import RESOURCES
@@ -333,3 +336,16 @@ def test_alerts_derived(phase, runs, expected):
     assert stored == want, (
         f"phase4.weather_alerts holds {len(stored)} alerts for {PARTITION}, expected {len(want)}"
     )
+
+
+def test_tests_catch_broken_versions(phase, record_property):
+    learner_tests.grade(phase, 4, broken, "TODO 5", record_property)
+
+
+def test_dbt_unit_tests_catch_broken_sql(phase, request, record_property):
+    mine = wdbt.project_dir_for(phase.__file__)
+    if dbt_unit_tests.learner_unit_tests(mine):
+        request.getfixturevalue("runs")  # builds the staging view whose columns dbt looks up
+    reference = wdbt.project_dir_for(load_phase(4, "solutions").__file__)
+    score = dbt_unit_tests.score(mine, reference, broken.BROKEN_SQL, "TODO 5")
+    learner_tests.report(score, broken.SQL_THRESHOLD, record_property)

@@ -13,9 +13,11 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import broken_phase5 as broken
 import dagster as dg
 import pytest
 
+from workbook.grading import learner_tests
 from workbook.platform import generate, incoming
 from workbook.platform.resources import RESOURCES
 
@@ -343,3 +345,7 @@ def test_rollup_on_cron(phase):
 
 def time_of(day: datetime, hour: int, minute: int) -> datetime:
     return day + timedelta(hours=hour, minutes=minute)
+
+
+def test_tests_catch_broken_versions(phase, record_property):
+    learner_tests.grade(phase, 5, broken, "TODO 7", record_property)
