@@ -312,7 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from workbook.platform.bytecode import compile_in_background
     from workbook.platform.db import DatabaseError
+
+    compile_in_background()  # once, when Python writes no bytecode and dagster has none
 
     try:
         return args.func(args)

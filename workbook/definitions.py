@@ -17,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 
 from workbook.course.phases import PHASES, PhaseLoadError, forget_loaded, load_phase
+from workbook.platform.bytecode import compile_in_background
 
 log = logging.getLogger("workbook")
 
@@ -58,6 +59,7 @@ def _phase_defs(phase: int, target: str, exercises_dir: Path | None) -> dg.Defin
 
 def build(target: str = "exercises", exercises_dir: Path | None = None) -> dg.Definitions:
     """Merge every phase's ``defs``: the learner's files, or the reference ``solutions``."""
+    compile_in_background()  # PYTHONDONTWRITEBYTECODE set: the next processes start faster
     database_error = _seed()
     forget_loaded()  # a reload of the location imports the files as they are now
     parts = {phase: _phase_defs(phase, target, exercises_dir) for phase in PHASES}
