@@ -25,6 +25,9 @@ def run(
     """Grade one phase in this process; returns one outcome per requirement (or per ``only``)."""
     import pytest
 
+    from workbook.grading.warmup import cache_migration_scripts
+
+    cache_migration_scripts()
     reporter = Reporter(phase)
     module = str(GRADERS / f"test_phase{phase}.py")
     args = [
