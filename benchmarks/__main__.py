@@ -1,7 +1,7 @@
 """Measure every wait a learner has, against its floor, and write docs/benchmarks.md.
 
     uv run python -m benchmarks                 # everything (about 10 minutes on 2 cores)
-    uv run python -m benchmarks --only grading  # one section: grading, suite, ui, generator,
+    uv run python -m benchmarks --only waits    # one section: waits, suite, ui, generator,
                                                 # partitions, memory
     uv run python -m benchmarks --runs 5        # more runs per figure (default 3)
 
@@ -17,51 +17,20 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from benchmarks import ui, waits
+from benchmarks.common import PY, ROOT, UV, Figure
 from workbook.platform import db
 
-ROOT = db.REPO_ROOT
 OUT = ROOT / "docs" / "benchmarks.md"
-PY = sys.executable
-UV = shutil.which("uv") or "uv"
-
-
-@dataclass
-class Figure:
-    section: str
-    name: str
-    value: float
-    unit: str
-    floor: float | None = None
-    floor_name: str = ""
-    runs: int = 1
-    note: str = ""
-
-    @property
-    def ratio(self) -> str:
-        if not self.floor:
-            return ""
-        return f"{self.value / self.floor:.2f}×"
-
-
-def timed(cmd: list[str], runs: int, env: dict | None = None, cwd: Path = ROOT) -> float:
-    """Median wall time of ``cmd`` over ``runs`` fresh processes."""
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, env=env or os.environ.copy(), capture_output=True)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def peak_rss_mb(cmd: list[str], env: dict | None = None) -> float:
@@ -75,48 +44,6 @@ def peak_rss_mb(cmd: list[str], env: dict | None = None) -> float:
 
 
 # --- sections ------------------------------------------------------------------------------------
-
-
-def bench_grading(runs: int) -> list[Figure]:
-    floor = timed([PY, "-c", "import dagster"], runs)
-    floor_dbt = timed([PY, "-c", "import dagster_dbt"], runs)
-    figures = [
-        Figure("grading", "python -c 'import dagster'", floor, "s", runs=runs, note="floor"),
-        Figure("grading", "python -c 'import dagster_dbt'", floor_dbt, "s", runs=runs,
-               note="floor"),
-    ]  # fmt: skip
-    checks = {}
-    for phase in range(1, 6):
-        cmd = [UV, "run", "workbook", "check", str(phase), "--solutions"]
-        checks[phase] = timed(cmd, runs)
-    dbt_build = _plain_dbt_build(runs)
-    figures.append(Figure("grading", "plain `dbt build` of the phase 4 models", dbt_build, "s",
-                          runs=runs, note="floor"))  # fmt: skip
-    for phase, value in checks.items():
-        if phase == 4:
-            fl, fl_name = floor_dbt + dbt_build, "import dagster_dbt + dbt build"
-        else:
-            fl, fl_name = floor, "import dagster"
-        figures.append(Figure("grading", f"`workbook check {phase}` (cold)", value, "s", fl,
-                              fl_name, runs))  # fmt: skip
-    return figures
-
-
-def _plain_dbt_build(runs: int) -> float | None:
-    """A plain `dbt build` of the reference dbt project on the seeded test database (the floor).
-
-    Run after `workbook check 4 --solutions`, which prepared the project copy and the landing
-    table: the same models, the same one-day window, with dbt's partial parsing warm.
-    """
-    from workbook.platform import dbt as wdbt
-
-    server = os.environ.get(db.ENV_VAR) or db.embedded_server_url()
-    env = {**os.environ, **wdbt.env(db.with_database(server, "workbook_test"))}
-    project = wdbt.project_dir_for(ROOT / "solutions" / "phase4_dbt_assets.py")
-    dbt = str(Path(PY).parent / "dbt")
-    cmd = [dbt, "build", "--project-dir", str(project), "--profiles-dir", str(project),
-           "--vars", '{"min_date": "2024-01-01T00:00:00+00:00", "max_date": "2024-01-02T00:00:00+00:00"}']  # fmt: skip
-    return timed(cmd, runs, env=env)
 
 
 def bench_suite(_runs: int) -> list[Figure]:
@@ -280,8 +207,10 @@ def bench_memory(_runs: int) -> list[Figure]:
     return figures
 
 
+UI_COMMAND = [ui.DEFAULT_UI]
+
 SECTIONS = {
-    "grading": bench_grading,
+    "waits": lambda runs: waits.bench(runs, UI_COMMAND[0]),
     "generator": bench_generator,
     "partitions": bench_partitions,
     "ui": bench_ui,
@@ -303,20 +232,23 @@ def machine() -> str:
             f"{platform.release()}, Python {platform.python_version()}; {versions}")  # fmt: skip
 
 
+def _amount(value: float, unit: str) -> str:
+    return f"{value:,.0f} {unit}" if unit in ("rows/s", "MB") else f"{value:.2f} {unit}"
+
+
 def render(figures: list[Figure]) -> str:
     lines = [
-        "| section | figure | median | floor | ratio | runs | note |",
-        "|---|---|---|---|---|---|---|",
+        "| section | figure | median | floor | ratio | goal | met | runs | note |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for f in figures:
-        value = f"{f.value:,.0f} {f.unit}" if f.unit == "rows/s" else f"{f.value:.2f} {f.unit}"
+        value = _amount(f.value, f.unit)
         floor = ""
         if f.floor:
-            floor = f"{f.floor:,.0f} {f.unit}" if f.unit == "rows/s" else f"{f.floor:.2f} {f.unit}"
-            floor += f" ({f.floor_name})" if f.floor_name else ""
-        lines.append(
-            f"| {f.section} | {f.name} | {value} | {floor} | {f.ratio} | {f.runs} | {f.note} |"
-        )
+            floor = _amount(f.floor, f.unit) + (f" ({f.floor_name})" if f.floor_name else "")
+        goal = f"≤ {_amount(f.goal, f.unit)}" if f.goal is not None else ""
+        lines.append(f"| {f.section} | {f.name} | {value} | {floor} | {f.ratio} | {goal} | "
+                     f"{f.met} | {f.runs} | {f.note} |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -327,7 +259,10 @@ def main() -> int:
     parser.add_argument("--only", choices=SECTIONS, action="append", help="run only these sections")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--ui-command", default=ui.DEFAULT_UI,
+                        help=f"what `uv run` starts for the UI figures (default: {ui.DEFAULT_UI})")  # fmt: skip
     args = parser.parse_args()
+    UI_COMMAND[0] = args.ui_command
     figures: list[Figure] = []
     for name, fn in SECTIONS.items():
         if args.only and name not in args.only:
@@ -342,7 +277,28 @@ def main() -> int:
         OUT.write_text(OUT_TEMPLATE.format(date=date.today(), machine=machine(), table=table,
                                            partitions="\n\n".join(PARTITION_TABLES)))  # fmt: skip
         print(f"wrote {OUT.relative_to(ROOT)}", file=sys.stderr)
+        write_readme([f for f in figures if f.section == "waits"])
     return 0
+
+
+README = ROOT / "README.md"
+BEGIN, END = "<!-- benchmarks:waits -->", "<!-- /benchmarks:waits -->"
+
+
+def write_readme(waits: list[Figure]) -> None:
+    """The README's table of the learner's waits, between its two markers."""
+    text = README.read_text()
+    if not waits or BEGIN not in text or END not in text:
+        return
+    rows = ["| wait | median | floor | goal | met |", "|---|---|---|---|---|"]
+    for f in waits:
+        floor = f"{_amount(f.floor, f.unit)} ({f.floor_name})" if f.floor else ""
+        goal = f"≤ {_amount(f.goal, f.unit)}" if f.goal is not None else ""
+        rows.append(f"| {f.name} | {_amount(f.value, f.unit)} | {floor} | {goal} | {f.met} |")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    README.write_text(f"{head}{BEGIN}\n{chr(10).join(rows)}\n{END}{tail}")
+    print(f"wrote {README.relative_to(ROOT)} (the waits table)", file=sys.stderr)
 
 
 NOTES = """
