@@ -86,7 +86,7 @@ def build(target: str = "exercises", exercises_dir: Path | None = None) -> dg.De
 
 
 def _with_default_executor(defs: dg.Definitions) -> dg.Definitions:
-    """Runs from the UI execute every step in the run's own process (Phase 2 explains why).
+    """Runs from the UI execute every step in the run's own process (Phase 3 explains why).
 
     Dagster's default, the multiprocess executor, starts one more process per step, and each
     loads this whole location again: for the workbook's small steps that cost ten times the work.
