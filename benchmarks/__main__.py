@@ -339,7 +339,8 @@ debounce (0.2 s, editors write a file in several steps) comes on top.
 
 **A run from the UI.** Each run is a process the code server spawns. It costs `import dagster`
 (1.3 s CPU), then loads the code location (3.9 s, of which Phase 4 is 3.7 s: `import
-dagster_dbt` 2.8 s, pulling in dbt-core and sqlglot, and the manifest's assets 0.9 s), then runs.
+dagster_dbt` 2.8 s, pulling in dbt-core and sqlglot, then 0.9 s more for dbt's graph selector,
+which `@dbt_assets` uses to select the models and which imports networkx), then runs.
 Done: the location's executor is `in_process_executor`, so no step starts yet another process
 that loads the location again (the multiprocess default did, per step); the local
 `dagster.yaml` queues runs, two at a time, dequeued every second. What remains, and why: the run
