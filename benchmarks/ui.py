@@ -104,13 +104,17 @@ def started(port: int, ui_command: str = DEFAULT_UI, cwd: Path = ROOT, env: dict
         _instance_yaml(Path(home))
         env = {**os.environ, "DAGSTER_HOME": home, **(env or {})}
         cmd = ["uv", "run", *shlex.split(ui_command), "-p", str(port)]
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+        log = Path(home) / "ui.log"
+        with open(log, "w") as out:
+            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)  # fmt: skip
         ui, t = UI(port), time.perf_counter()
         try:
             while not ui.loaded():
                 if proc.poll() is not None or time.perf_counter() - t > timeout:
-                    raise RuntimeError(f"{ui_command} did not get ready (exit {proc.returncode})")
+                    tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+                    raise RuntimeError(f"{ui_command} did not get ready (exit "
+                                       f"{proc.returncode}):\n{tail}")  # fmt: skip
                 time.sleep(0.2)
             yield ui, time.perf_counter() - t, proc.pid
         finally:
