@@ -176,22 +176,33 @@ def _ui(runs: int, ui_command: str) -> list[Figure]:
 
 
 def _fresh_clone(ui_command: str) -> list[Figure]:
-    """A clone of this commit, `uv run <ui>` until every location is loaded (cache warm)."""
+    """A clone of this commit: the learner's first command until the UI is ready (cache warm).
+
+    The floor is the same clone's install alone (``uv sync``, in a second clone) plus ``import
+    dagster`` and building the location in one process, after the first start.
+    """
+    learner = ui_command.replace(" -w workspace.solutions.yaml", "")  # their first command
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", db.ENV_VAR)}
     with tempfile.TemporaryDirectory() as tmp:
-        clone = Path(tmp) / "workbook"
-        subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(ROOT), str(clone)], check=True)
-        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", db.ENV_VAR)}
+        clone, other = Path(tmp) / "workbook", Path(tmp) / "install-only"
+        for where in (clone, other):
+            subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(ROOT), str(where)],
+                           check=True)  # fmt: skip
         t = time.perf_counter()
         try:
-            learner = ui_command.replace(" -w workspace.solutions.yaml", "")  # their first command
             with ui.started(3396, learner, cwd=clone, env=env, timeout=600):
                 pass
             value = time.perf_counter() - t
+            location = timed([str(clone / ".venv" / "bin" / "python"), "-c",
+                              "import workbook.definitions as d; d.build()"], 1, env=env,
+                             cwd=clone)  # fmt: skip
         finally:
             subprocess.run([str(clone / ".venv" / "bin" / "workbook"), "db", "stop"], cwd=clone,
                            capture_output=True)  # fmt: skip
-    note = "clone + uv install + start; bytecode: " + (
-        "PYTHONDONTWRITEBYTECODE set, compiled in the background"
-        if os.environ.get("PYTHONDONTWRITEBYTECODE") else "written by Python on first import")  # fmt: skip
+        install = timed([UV, "sync", "--locked"], 1, env=env, cwd=other)
+    note = "clone, uv install, start; " + (
+        "PYTHONDONTWRITEBYTECODE set: bytecode compiled in the background"
+        if os.environ.get("PYTHONDONTWRITEBYTECODE") else "bytecode written on first import")  # fmt: skip
     return [Figure(SECTION, "first start of a fresh clone to UI ready (uv cache warm)", value,
-                   "s", runs=1, goal=45, note=note)]  # fmt: skip
+                   "s", install + location, "uv sync + import dagster + the location", 1,
+                   goal=45, note=note)]  # fmt: skip
