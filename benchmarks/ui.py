@@ -32,6 +32,7 @@ DEFAULT_UI = "dagster dev -w workspace.solutions.yaml"
 class UI:
     def __init__(self, port: int):
         self.url = f"http://127.0.0.1:{port}/graphql"
+        self.location = LOCATION  # the loaded one's name, once loaded (dg names its own)
 
     def query(self, text: str, variables: dict | None = None, timeout: float = 30) -> dict:
         body = json.dumps({"query": text, "variables": variables or {}}).encode()
@@ -45,10 +46,12 @@ class UI:
     def loaded(self) -> bool:
         try:
             data = self.query("{ workspaceOrError { ... on Workspace { locationEntries { "
-                              "loadStatus } } } }", timeout=2)  # fmt: skip
+                              "name loadStatus } } } }", timeout=2)  # fmt: skip
         except OSError:
             return False
         entries = data["workspaceOrError"].get("locationEntries") or []
+        if len(entries) == 1:
+            self.location = entries[0]["name"]
         return bool(entries) and all(e["loadStatus"] == "LOADED" for e in entries)
 
     def run(self, run_id: str) -> dict:
@@ -61,7 +64,8 @@ class UI:
                  __typename ... on LaunchRunSuccess { run { runId } }
                  ... on PythonError { message } ... on InvalidSubsetError { message } } }"""
         params = {
-            "selector": {"repositoryLocationName": LOCATION, "repositoryName": "__repository__",
+            "selector": {"repositoryLocationName": self.location,
+                         "repositoryName": "__repository__",
                          "jobName": "__ASSET_JOB", "assetSelection": [{"path": a} for a in assets]},
             "runConfigData": {},
         }  # fmt: skip
