@@ -61,9 +61,26 @@ Backfills: one run per partition, or one run for the range
     | 30 runs, one per partition              |     6.2 |
     | 1 run, BackfillPolicy.single_run()      |     0.7 |
 
-    Under ``dagster dev`` each run is also a new process, so the gap is wider there: a 7-day
-    backfill through the UI took about 3 minutes as 7 queued runs, against under a minute as
-    one single run, on the same loaded machine.
+    Under ``dagster dev`` each run is also a new process, so the gap is wider there (see
+    docs/benchmarks.md for a 30-day backfill from the UI, both ways).
+
+Where a run executes: the executor, and the run queue
+    Under ``dagster dev`` every run is a new process that loads the code location. How that
+    process runs the steps is the *executor*, a setting of the ``Definitions``:
+        dg.Definitions(assets=[...], executor=dg.in_process_executor)
+    ``in_process_executor`` runs the steps one after another inside the run's process.
+    Dagster's default, the multiprocess executor, starts one more process per step (each
+    loads the code location again) and runs independent steps side by side. The workbook sets
+    ``in_process_executor`` for its whole location (workbook/definitions.py): its steps take
+    a fraction of a second, so a process per step cost ten times the work (Phase 1's
+    *Materialize all* took 21-23 s from launch to success that way). Choose multiprocess when
+    steps are long and independent (heavy queries or API calls that gain from running in
+    parallel), or when a step may crash its process (out of memory) and must not take the
+    others down with it.
+    How many *runs* go at once is the instance's setting, not the code's: the repository's
+    ``dagster.yaml`` queues the runs a backfill launches and starts two at a time
+    (``concurrency: runs: max_concurrent_runs``), so 30 days do not start 30 processes at once
+    on a laptop.
 
 Incremental processing
     ``daily_city_aggregates`` for day D reads only day D of ``phase3.daily_readings`` (an

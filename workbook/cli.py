@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 EXERCISES_DIR_HELP = "use the phase files in DIR instead of the repository's (instructors, tests)"
@@ -94,7 +95,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         if args.all and not requirements().get(phase):
             continue  # a phase that is not written yet has nothing to grade
         started = time.monotonic()
-        outcomes = run(phase, target, ["--tb=long"] if args.verbose else None, args.exercises_dir)
+        with _progress(f"Phase {phase}") as progress:
+            outcomes = run(phase, target, ["--tb=long"] if args.verbose else None,
+                           args.exercises_dir, progress=progress)  # fmt: skip
         if args.exercises_dir is None:
             save_results(phase, target, outcomes)
         results.append((phase, outcomes, time.monotonic() - started))
@@ -113,6 +116,20 @@ def cmd_check(args: argparse.Namespace) -> int:
         report.write(args.report, [report.PhaseResult(p, target, o, s) for p, o, s in results])
         print(f"Report: {args.report}")
     return 1 if failed else 0
+
+
+@contextmanager
+def _progress(what: str):
+    """A transient status line on a terminal (which requirement is being checked); else nothing."""
+    if not (sys.stdout.isatty() and sys.stderr.isatty()):
+        yield None
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    width = max(console.width - 4, 20)  # one line: the spinner redraws it in place
+    with console.status(f"{what}: loading dagster and the grader...") as status:
+        yield lambda step: status.update(f"{what}: {step}"[:width])
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -315,7 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from workbook.platform.bytecode import compile_in_background
     from workbook.platform.db import DatabaseError
+
+    compile_in_background()  # once, when Python writes no bytecode and dagster has none
 
     try:
         return args.func(args)

@@ -17,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 
 from workbook.course.phases import PHASES, PhaseLoadError, forget_loaded, load_phase
+from workbook.platform.bytecode import compile_in_background
 
 log = logging.getLogger("workbook")
 
@@ -58,6 +59,7 @@ def _phase_defs(phase: int, target: str, exercises_dir: Path | None) -> dg.Defin
 
 def build(target: str = "exercises", exercises_dir: Path | None = None) -> dg.Definitions:
     """Merge every phase's ``defs``: the learner's files, or the reference ``solutions``."""
+    compile_in_background()  # PYTHONDONTWRITEBYTECODE set: the next processes start faster
     database_error = _seed()
     forget_loaded()  # a reload of the location imports the files as they are now
     parts = {phase: _phase_defs(phase, target, exercises_dir) for phase in PHASES}
@@ -67,7 +69,7 @@ def build(target: str = "exercises", exercises_dir: Path | None = None) -> dg.De
     merged = dg.Definitions.merge(*parts.values())
     try:
         dg.Definitions.validate_loadable(merged)
-        return merged
+        return _with_default_executor(merged)
     except Exception:  # noqa: BLE001 - two phases clash (e.g. the same asset key twice)
         pass
     merged = dg.Definitions()
@@ -80,7 +82,19 @@ def build(target: str = "exercises", exercises_dir: Path | None = None) -> dg.De
             log.warning("workbook: %s", error)
             candidate = dg.Definitions.merge(merged, _load_error_defs(phase, error))
         merged = candidate
-    return merged
+    return _with_default_executor(merged)
+
+
+def _with_default_executor(defs: dg.Definitions) -> dg.Definitions:
+    """Runs from the UI execute every step in the run's own process (Phase 3 explains why).
+
+    Dagster's default, the multiprocess executor, starts one more process per step, and each
+    loads this whole location again: for the workbook's small steps that cost ten times the work.
+    A phase that sets its own ``executor`` keeps it.
+    """
+    if defs.executor is not None:
+        return defs
+    return dg.Definitions.merge(defs, dg.Definitions(executor=dg.in_process_executor))
 
 
 def _seed() -> str:

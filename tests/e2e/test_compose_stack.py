@@ -590,9 +590,8 @@ def test_stack_dagster_config_runs_for_real(compose, monkeypatch):
         launch = _graphql(port, LAUNCH, {"p": {"selector": {
             "repositoryLocationName": name, "repositoryName": "__repository__",
             "jobName": "__ASSET_JOB", "assetSelection": [{"path": p} for p in PHASE1_ASSETS]},
-            # Steps in the run's own process: a process per step (the default) would only add
-            # Python start-ups, and the executor is not part of the stack's configuration.
-            "runConfigData": {"execution": {"config": {"in_process": {}}}},
+            # The location runs steps in the run's own process (workbook/definitions.py).
+            "runConfigData": {},
         }})["launchRun"]  # fmt: skip
         assert launch["__typename"] == "LaunchRunSuccess", launch
         run_id = launch["run"]["runId"]

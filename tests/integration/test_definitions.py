@@ -61,3 +61,13 @@ def test_a_malformed_database_url_still_loads_every_phase_and_shows_the_error(mo
         .description
     )
     assert "WORKBOOK_DATABASE_URL" in error and "pw-secret" not in error
+
+
+def test_ui_runs_execute_in_process_unless_a_phase_sets_its_own_executor(package):
+    """A process per step cost ten times the work of the workbook's small steps (Phase 3)."""
+    assert definitions.build("exercises", package).executor is dg.in_process_executor
+    with (package / "phase2_asset_graph.py").open("a") as f:
+        f.write(
+            "\ndefs = dg.Definitions.merge(defs, dg.Definitions(executor=dg.multiprocess_executor))\n"
+        )
+    assert definitions.build("exercises", package).executor is dg.multiprocess_executor

@@ -13,7 +13,6 @@ import sys
 import traceback
 from pathlib import Path
 
-from workbook.platform import dbt
 from workbook.platform.paths import shown as _shown
 
 DIAGNOSED = (
@@ -205,6 +204,8 @@ _DBT_FIX = {
 
 def explain_dbt_error(text: str, project_dir: Path | None = None) -> str | None:
     """dbt's error output as 'dbt model X (file, line N): what' plus a fix; None if no error."""
+    from workbook.platform import dbt  # only when there is a dbt error: not on every grade
+
     site = dbt.locate_error(text, project_dir)
     if site is None:
         return None

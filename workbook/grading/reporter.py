@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from workbook.course.explain import explain_exception
 from workbook.course.requirements import Requirement, requirement
@@ -15,10 +16,20 @@ OUTCOMES = ("Failed", "Skipped", "XFailed", "Exit")
 class Reporter:
     """A pytest plugin that collects one outcome per requirement."""
 
-    def __init__(self, phase: int):
+    def __init__(self, phase: int, progress: Callable[[str], None] | None = None):
         self.phase = phase
         self.outcomes: dict[str, Outcome] = {}
         self.started = time.monotonic()
+        self.progress = progress  # told what is being checked (workbook check on a terminal)
+        self.total = 0
+
+    def pytest_collection_finish(self, session) -> None:
+        self.total = len(session.items)
+
+    def pytest_runtest_logstart(self, nodeid: str, location) -> None:
+        if self.progress:
+            done = len(self.outcomes)
+            self.progress(f"{done + 1}/{self.total or '?'} {self._requirement(nodeid).title}")
 
     def _requirement(self, nodeid: str) -> Requirement:
         rid = nodeid.rsplit("::", 1)[-1].removeprefix("test_").split("[")[0]

@@ -7,6 +7,7 @@ graded requirement, named ``test_<requirement>``; its title and hints live in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from workbook.course.requirements import requirements
@@ -21,11 +22,18 @@ def run(
     extra: list[str] | None = None,
     exercises_dir: Path | None = None,
     only: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Outcome]:
-    """Grade one phase in this process; returns one outcome per requirement (or per ``only``)."""
+    """Grade one phase in this process; returns one outcome per requirement (or per ``only``).
+
+    ``progress``, when given, is called with the requirement being checked as it starts.
+    """
     import pytest
 
-    reporter = Reporter(phase)
+    from workbook.grading.warmup import cache_migration_scripts
+
+    cache_migration_scripts()
+    reporter = Reporter(phase, progress)
     module = str(GRADERS / f"test_phase{phase}.py")
     args = [
         *([f"{module}::test_{rid}" for rid in only] if only else [module]),

@@ -49,6 +49,9 @@ def serve() -> None:
     import pytest  # noqa: F401
 
     from workbook.grading.runner import run
+    from workbook.grading.warmup import warm_up
+
+    warm_up()  # Dagster's first-run costs, before the learner's first save
 
     answers.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
