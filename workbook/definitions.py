@@ -34,6 +34,9 @@ from workbook.course.phases import (
 from workbook.platform.paths import REPO_ROOT
 
 log = logging.getLogger("workbook")
+# A broken phase fails the whole location instead of becoming a load_error asset: for
+# `WORKBOOK_STRICT=1 uv run dg check defs` as a gate (exit code 1) before starting the UI.
+STRICT_ENV = "WORKBOOK_STRICT"
 
 
 def _error_defs(group: str, name: str, title: str, error: str) -> dg.Definitions:
@@ -68,6 +71,8 @@ def _phase_defs(phase: int, target: str, exercises_dir: Path | None) -> dg.Defin
     except Exception as exc:  # noqa: BLE001 - any learner error becomes a visible load_error
         error = f"{PHASES[phase]}.py: {type(exc).__name__}: {exc}"
         log.warning("workbook: %s\n%s", error, "".join(traceback.format_exception(exc)))
+    if os.environ.get(STRICT_ENV, "").strip() == "1":  # e.g. `WORKBOOK_STRICT=1 dg check defs`
+        raise PhaseLoadError(error)
     return _load_error_defs(phase, error)
 
 
