@@ -2,8 +2,8 @@
 
 Starts `dg dev` on the reference solutions (WORKBOOK_DEFS=solutions; a free port, its own
 DAGSTER_HOME in a temp dir, so the learner's run history in .dagster_home/ is never touched),
-waits through GraphQL until every code location has loaded, then opens each phase's asset graph in headless Chromium
-(Debian's `chromium`, every network feature off) through the DevTools protocol, asserts that the
+waits through GraphQL until every code location has loaded, then opens each phase's asset graph
+in headless Chromium (Debian's `chromium`, every network feature off) through the DevTools protocol, asserts that the
 phase's asset names are rendered, and saves a screenshot to docs/screenshots/ (the README shows
 them). It stops only the processes it started: dagster dev's process group and the browser.
 
