@@ -29,8 +29,9 @@ from datetime import date
 from pathlib import Path
 
 from workbook.platform import db
+from workbook.platform.paths import REPO_ROOT
 
-ROOT = db.REPO_ROOT
+ROOT = REPO_ROOT
 OUT = ROOT / "docs" / "benchmarks.md"
 PY = sys.executable
 UV = shutil.which("uv") or "uv"
