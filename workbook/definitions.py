@@ -1,6 +1,6 @@
 """The code location the UI loads: every phase in one location, each isolated from the others.
 
-Why one location? ``dagster dev`` starts code locations one after another, so five locations
+Why one location? ``dg dev`` (like ``dagster dev``) starts code locations one after another, so five locations
 take several times as long to be ready as one. Why isolated? Learners break their phase files
 all the time; a syntax error in Phase 3 must not hide Phases 1, 2, 4 and 5. So each phase is
 imported on its own, and a phase that fails to load is replaced by a single ``load_error``
