@@ -38,7 +38,19 @@ COPY data/generate_weather.py data/generate_weather.py
 COPY dbt_project/ dbt_project/
 RUN uv sync --locked --no-dev
 
-# 3. Dagster's instance settings for the stack (storage in PostgreSQL, the run queue).
+# 3. dbt's manifests, prepared at build time as dagster-dbt documents for deployment, so that no
+#    container parses dbt when it starts: Phase 4 as the learner wrote it and the reference
+#    solution (its own copy of the project, under .workbook/dbt/solutions). Parsing connects to no
+#    database, but profiles.yml needs its variables: placeholders (the real ones come from
+#    docker-compose.yml at run time). Importing a phase file also writes the workbook's stamp
+#    (target/workbook_manifest.json), which tells the running stack the manifest is current.
+RUN export WORKBOOK_DATABASE_URL=postgresql://build@localhost:5432/build \
+        WORKBOOK_PG_HOST=localhost WORKBOOK_PG_PORT=5432 WORKBOOK_PG_USER=build \
+        WORKBOOK_PG_PASSWORD= WORKBOOK_PG_DBNAME=build \
+    && dagster-dbt project prepare-and-package --file phase4_dbt_assets.py \
+    && dagster-dbt project prepare-and-package --file solutions/phase4_dbt_assets.py
+
+# 4. Dagster's instance settings for the stack (storage in PostgreSQL, the run queue).
 COPY docker/dagster.yaml /opt/dagster/home/dagster.yaml
 RUN mkdir -p /opt/dagster/home/storage
 

@@ -74,9 +74,28 @@ Testing: Python rules in pytest, SQL in dbt
 
 Try it
     uv run workbook check 4        grade this file and your SQL (✓/✗ per requirement)
-    uv run dagster dev             group phase4: pick partition 2024-01-14, Materialize all
+    uv run dg dev                  group phase4: pick partition 2024-01-14, Materialize all
     uv run workbook dbt build      plain dbt, in dbt_project/, on the workbook's database
     uv run workbook db psql -c 'select * from phase4.daily_weather_summary order by 1, 3'
+
+@dbt_assets or DbtProjectComponent?
+    Dagster's docs now add dbt to a project as a *component*: dagster-dbt's DbtProjectComponent,
+    configured in YAML. The workbook has this very dbt project as one too, in
+    workbook/defs/phase4_component/defs.yaml. Switch it on with
+        WORKBOOK_DBT_COMPONENT=1 uv run dg dev
+    and group phase4_component shows the same models, dbt tests as checks and daily partitions,
+    below the same phase4/raw_weather_readings. Its keys are phase4_component/<model>, because
+    one code location cannot define a key twice; both write the same tables (schema phase4).
+    To make the component *replace* this file's dbt assets instead, give it the key
+    "phase4/{{ node.name }}" in defs.yaml and remove weather_dbt_models from ``defs`` below.
+    ``uv run dg list defs -c key,group,deps`` lists both.
+    Pick the component when the dbt project is used as it is: keys, groups, partitions, the
+    --vars of a run and the selection are YAML settings (translation, post_processing,
+    cli_args), and ``dg check defs`` validates them. Pick @dbt_assets when the run needs code:
+    a translator with logic, several dbt commands or Python around the dbt call, metadata you
+    fetch yourself, or a body you test like any function (this phase's TODO 1). Between the two,
+    a component subclass can override ``execute()``: the workbook's does, to run dbt through
+    the same tuned resource as this file.
 
 Speed (measured on the shared 2-core build machine, CPU seconds; wall time was 2-3x that
 under load): `import dagster_dbt` 3.8 s, a plain `dbt build` of these models 5.4 s, and

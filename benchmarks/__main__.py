@@ -1,7 +1,7 @@
 """Measure every wait a learner has, against its floor, and write docs/benchmarks.md.
 
     uv run python -m benchmarks                 # everything (about 10 minutes on 2 cores)
-    uv run python -m benchmarks --only waits    # one section: waits, testing, suite, ui,
+    uv run python -m benchmarks --only waits    # one section: waits, testing, suite, ui, dg,
                                                 # generator, partitions, memory
     uv run python -m benchmarks --runs 5        # more runs per figure (default 3)
 
@@ -194,6 +194,45 @@ def bench_ui(runs: int) -> list[Figure]:
     ]
 
 
+def _ui_ready(command: list[str], port: int) -> float:
+    """Seconds from ``command`` (a UI start, its own process group) to every location LOADED."""
+    query = (
+        b'{"query":"{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"}'
+    )
+    proc = subprocess.Popen([*command, "-p", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    t = time.perf_counter()
+    try:
+        while time.perf_counter() - t < 180:
+            try:
+                req = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=query,
+                                             headers={"content-type": "application/json"})  # fmt: skip
+                body = urllib.request.urlopen(req, timeout=2).read().decode()
+                if "LOADED" in body and "LOADING" not in body:
+                    return time.perf_counter() - t
+            except OSError:
+                pass
+            time.sleep(0.2)
+        return float("nan")
+    finally:
+        os.killpg(proc.pid, 9)
+        proc.wait(30)
+
+
+def bench_dg(runs: int) -> list[Figure]:
+    """`uv run dg dev` (the README's command) against `uv run dagster dev`, alternated run by run
+    so that both see the same machine: the same code location, the same webserver and daemon;
+    `dg dev` adds its own start and the schema check of the components' YAML."""
+    dg_dev, dagster_dev = [], []
+    for _ in range(runs):
+        dg_dev.append(_ui_ready([UV, "run", "dg", "dev"], 3393))
+        dagster_dev.append(_ui_ready([UV, "run", "dagster", "dev", "-w", "workspace.yaml"], 3394))
+    return [
+        Figure("dg", "`uv run dg dev`: the location loaded", statistics.median(dg_dev), "s",
+               statistics.median(dagster_dev), "`uv run dagster dev` (workspace.yaml)", runs),
+    ]  # fmt: skip
+
+
 def _bench_url() -> str:
     return db.sibling_database("workbook_bench")
 
@@ -272,6 +311,7 @@ SECTIONS = {
     "generator": bench_generator,
     "partitions": bench_partitions,
     "ui": bench_ui,
+    "dg": bench_dg,  # `dg dev` and `dagster dev` side by side
     "memory": bench_memory,  # after "ui": it reports the UI's memory measured there
     "suite": bench_suite,
 }

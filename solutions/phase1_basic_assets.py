@@ -53,7 +53,10 @@ Testing: resources are what make assets testable
 Try it
     uv run workbook check 1        grade this file (✓/✗ per rule, with hints)
     uv run workbook hint 1         hints, from a nudge to a near-answer
-    uv run dagster dev             open http://localhost:3000, find group phase1, Materialize all
+    uv run dg dev                  open http://localhost:3000, find group phase1, Materialize all
+    uv run dg launch --assets phase1/raw_weather_data,phase1/cleaned_weather_data
+                                   the same from the terminal, no UI: one run of both assets,
+                                   recorded in the UI's run history like a click
     uv run workbook db psql -c 'select count(*) from phase1.cleaned_weather_data'
 
 Where does the table come from? Each asset's return value is stored by an *IO manager* as a

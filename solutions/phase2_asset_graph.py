@@ -108,7 +108,15 @@ Testing: pure rules at their boundaries, a check through a run
 
 Try it
     uv run workbook check 2        grade this file;  uv run workbook hint 2 for hints
-    uv run dagster dev             group phase2: Materialize all, then open each asset's metadata
+    uv run dg check defs           before the UI: imports every phase and builds its graph, and
+                                   prints what does not load (a syntax error, a wrong import, a
+                                   parameter naming an asset that does not exist) with the file
+                                   and line. It exits 0 even then,
+                                   because a broken phase becomes a ``phase2/load_error`` asset
+                                   so the other phases keep loading; ``WORKBOOK_STRICT=1`` makes
+                                   it exit 1 (for CI). It proves the graph loads, not that your
+                                   rules are right: that is the grader's job.
+    uv run dg dev                  group phase2: Materialize all, then open each asset's metadata
     Restart the UI, select only city_aggregates and materialize it: it loads its input from
     phase2.validated_readings.
     uv run workbook db psql -c 'select * from phase2.city_aggregates order by city, day limit 5'

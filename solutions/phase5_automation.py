@@ -81,9 +81,12 @@ Testing: a sensor is a function of a directory and a cursor; a condition, of eve
 
 Try it (the sensors are STOPPED until you turn them on, so nothing surprises you)
     uv run workbook check 5              grade this file
-    uv run dagster dev                   open http://localhost:3000
+    uv run dg list defs -c key,cron      the location's jobs, schedules (with their cron) and
+                                         sensors: phase5_automation_sensor is the one that
+                                         evaluates the automation conditions
+    uv run dg dev                        open http://localhost:3000
     1. Automation (left bar): turn on ``phase5_incoming_file_sensor`` and
-       ``phase5_automation_sensor`` (toggle in the Running column). ``dagster dev`` runs the daemon
+       ``phase5_automation_sensor`` (toggle in the Running column). ``dg dev`` runs the daemon
        that evaluates them.
     2. Deliver a file:
            uv run python data/generate_weather.py --days 1 --start 2024-02-01 --to-csv data/incoming

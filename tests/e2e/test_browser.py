@@ -1,9 +1,9 @@
-"""The UI in a real browser: `dagster dev` serves every phase, and each asset graph renders.
+"""The UI in a real browser: `dg dev` serves every phase, and each asset graph renders.
 
-Starts `dagster dev` on the reference solutions (a free port, its own DAGSTER_HOME in a temp dir,
-so the learner's run history in .dagster_home/ is never touched), waits through GraphQL until
-every code location has loaded, then opens each phase's asset graph in headless Chromium
-(Debian's `chromium`, every network feature off) through the DevTools protocol, asserts that the
+Starts `dg dev` on the reference solutions (WORKBOOK_DEFS=solutions; a free port, its own
+DAGSTER_HOME in a temp dir, so the learner's run history in .dagster_home/ is never touched),
+waits through GraphQL until every code location has loaded, then opens each phase's asset graph
+in headless Chromium (Debian's `chromium`, every network feature off) through the DevTools protocol, asserts that the
 phase's asset names are rendered, and saves a screenshot to docs/screenshots/ (the README shows
 them). It stops only the processes it started: dagster dev's process group and the browser.
 
@@ -30,7 +30,7 @@ import pytest
 from workbook.platform.paths import REPO_ROOT
 
 SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
-LOCATION = "weather_workbook_solutions"
+LOCATION = "weather_workbook"  # [tool.dg.project] code_location_name
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -73,12 +73,12 @@ def dagster_ui(tmp_path_factory, test_database):
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     port = _free_port()
     # The session's WORKBOOK_DATABASE_URL is the seeded test database: the UI reads that one.
-    env = {**os.environ, "DAGSTER_HOME": str(home), "WORKBOOK_DATABASE_URL": test_database}
+    env = {**os.environ, "DAGSTER_HOME": str(home), "WORKBOOK_DATABASE_URL": test_database,
+           "WORKBOOK_DEFS": "solutions"}  # fmt: skip
     log = (home / "dagster_dev.log").open("w")
     started = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dagster", "dev", "-w", "workspace.solutions.yaml",
-         "-h", "127.0.0.1", "-p", str(port)],
+        [str(Path(sys.executable).with_name("dg")), "dev", "-h", "127.0.0.1", "-p", str(port)],
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: we stop exactly what it started
     )  # fmt: skip

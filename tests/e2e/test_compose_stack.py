@@ -322,6 +322,33 @@ def test_image_has_every_path_the_commands_use(compose):
         assert (Path(sys.executable).parent / program).exists(), f"{program} is not installed"
 
 
+def test_image_prepares_the_dbt_manifests_at_build_time(tmp_path):
+    """The Dockerfile's `dagster-dbt project prepare-and-package` step, replayed on the files its
+    COPY lines put in the image: afterwards both Phase 4 projects (the learner's and the
+    solutions' copy) hold a manifest the stack's code location takes as current, so no container
+    parses dbt when it starts."""
+    from workbook.platform import dbt as wdbt
+
+    runs = [r for w, r in _dockerfile_instructions() if w == "RUN" and "prepare-and-package" in r]
+    assert runs, "the Dockerfile must prepare dbt's manifests at build time"
+    app = tmp_path / "app"
+    ignored = {"target", "logs", "__pycache__", ".local_defs_state"}  # .dockerignore
+    for image_path, source in _image_layout().items():
+        if image_path.startswith("/app/") and not ignored & set(Path(image_path).parts):
+            dest = app / image_path.removeprefix("/app/")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, dest)
+    venv_bin = str(Path(sys.executable).parent)  # the image's PATH starts with its venv
+    env = {**os.environ, "PATH": venv_bin + os.pathsep + os.environ["PATH"],
+           "PYTHONPATH": str(app), "WORKBOOK_PGDATA": str(tmp_path / "no-server")}  # fmt: skip
+    for run in runs:
+        out = subprocess.run(["bash", "-c", run], cwd=app, env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    for project in (app / "dbt_project", app / ".workbook" / "dbt" / "solutions"):
+        assert wdbt.is_fresh(project), f"{project}: no current manifest after the build step"
+    assert not (tmp_path / "no-server").exists(), "the build step must not start a database"
+
+
 # --- 2. the stack's Dagster configuration, for real --------------------------------------------
 
 

@@ -6,9 +6,10 @@ import shutil
 
 import dagster as dg
 import pytest
+from dagster.components.definitions import LazyDefinitions
 
 from workbook import definitions
-from workbook.course.phases import PHASES
+from workbook.course.phases import PHASES, PhaseLoadError, selected_target
 from workbook.platform.paths import SOLUTIONS
 
 
@@ -41,6 +42,27 @@ def test_a_syntax_error_hides_no_other_phase_and_is_shown(package):
         defs.resolve_assets_def(dg.AssetKey(["phase1", "load_error"])).get_asset_spec().description
     )
     assert "phase1_basic_assets.py" in error and "line 1" in error and "def broken(:" in error
+
+
+def test_strict_mode_fails_the_location_on_a_broken_phase(package, monkeypatch):
+    (package / "phase3_partitions.py").write_text("def broken(:\n")
+    monkeypatch.setenv("WORKBOOK_STRICT", "1")
+    with pytest.raises(PhaseLoadError, match=r"phase3_partitions.py, line 1"):
+        definitions.build("exercises", package)
+
+
+def test_dg_loads_exactly_one_definitions_function_and_workbook_defs_picks_the_target(
+    monkeypatch,
+):
+    lazy = [v for v in vars(definitions).values() if isinstance(v, LazyDefinitions)]
+    assert lazy == [definitions.defs]  # dg passes no attribute: a second one is refused
+    monkeypatch.setenv("WORKBOOK_DEFS", "solutions")
+    assert selected_target() == "solutions"
+    monkeypatch.setenv("WORKBOOK_DEFS", "bogus")
+    with pytest.raises(ValueError, match="WORKBOOK_DEFS must be exercises or solutions"):
+        selected_target()
+    monkeypatch.delenv("WORKBOOK_DEFS")
+    assert selected_target() == "exercises"
 
 
 def test_two_phases_with_the_same_asset_key_do_not_break_the_first(package):

@@ -18,6 +18,7 @@ ALLOWED = {
     "maintainer": {"course", "platform"},
     "comparison": {"course", "platform"},
     "definitions": {"course", "platform"},
+    "defs": {"course", "platform"},  # dg's defs folder: components, loaded by definitions.py
 }
 
 

@@ -8,6 +8,7 @@ A phase is graded as the learner's file (``exercises``, at the repository root o
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -23,10 +24,20 @@ PHASES = {
     5: "phase5_automation",
 }
 TARGETS = ("solutions", "exercises")
+# Which target the UI and the `dg` commands serve: `WORKBOOK_DEFS=solutions uv run dg dev`.
+DEFS_ENV = "WORKBOOK_DEFS"
 
 
 class PhaseLoadError(Exception):
     """The module under test does not import. The message says where and why."""
+
+
+def selected_target() -> str:
+    """The target ``WORKBOOK_DEFS`` names: ``exercises`` (the default) or ``solutions``."""
+    choice = os.environ.get(DEFS_ENV, "").strip().lower() or "exercises"
+    if choice not in TARGETS:
+        raise ValueError(f"{DEFS_ENV} must be exercises or solutions, not {choice!r}")
+    return choice
 
 
 def phase_path(phase: int, target: str, exercises_dir: Path | None = None) -> Path:

@@ -185,7 +185,7 @@ def _parse(project_dir: Path) -> None:
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     restore_partial_parse(scratch, None)
-    apply_env(_url_or_placeholder())
+    apply_env(url_or_placeholder())
     args = ["parse", "--quiet", "--target-path", str(scratch), "--project-dir", str(project_dir),
             "--profiles-dir", str(project_dir), "--log-path", str(scratch)]  # fmt: skip
     try:
@@ -201,7 +201,7 @@ def _parse(project_dir: Path) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _url_or_placeholder() -> str | None:
+def url_or_placeholder() -> str | None:
     """Parsing needs no database; use the real one if reachable, else a harmless placeholder."""
     try:
         return db.database_url()

@@ -10,12 +10,20 @@ in addition:
 * skips the in-process dbt adapter dagster-dbt builds for optional metadata (row counts, column
   schemas) that the workbook does not fetch;
 * keeps dbt's partial-parse state across runs per ``--vars`` value (see ``workbook.platform.dbt``), so a
-  run re-parses nothing it parsed before.
+  run re-parses nothing it parsed before; it passes each run's target directory through
+  ``cli(target_path=...)``, dagster-dbt's public argument, to know where that state goes.
+
+Two of these replace private methods of ``DbtCliResource``, because dagster-dbt offers no public
+setting for them: ``_cli_version`` (the ``dbt --version`` subprocess; a public way to state the
+version does not exist) and ``_initialize_dbt_core_adapter`` (built on every ``cli()`` call for
+dbt-core; no flag turns it off). Everything else uses public API only.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+import uuid
 from functools import cached_property
 from pathlib import Path
 
@@ -23,6 +31,15 @@ from dagster_dbt import DbtCliResource
 from packaging import version
 
 from workbook.platform import dbt as wdbt
+
+
+def _unique_target_path(context) -> Path:  # noqa: ANN001
+    """``target/<op>-<run>-<random>``, the layout dagster-dbt itself uses for every invocation
+    (relative to the project directory; ``DBT_TARGET_PATH`` moves ``target``)."""
+    unique = uuid.uuid4().hex[:7]
+    if context is not None:
+        unique = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{unique}"
+    return Path(os.environ.get("DBT_TARGET_PATH", "target")) / unique
 
 
 class WorkbookDbtCliResource(DbtCliResource):
@@ -44,8 +61,8 @@ class WorkbookDbtCliResource(DbtCliResource):
     def cli(self, args, *, context=None, target_path=None, **kwargs):  # noqa: ANN001
         wdbt.apply_env()
         dbt_vars = wdbt.vars_arg(list(args))
-        if target_path is None:
-            target_path = self._get_unique_target_path(context=context)
+        if target_path is None:  # cli()'s public argument: one fresh target directory per run
+            target_path = _unique_target_path(context)
         absolute = Path(target_path)
         if not absolute.is_absolute():
             absolute = Path(self.project_dir) / absolute
