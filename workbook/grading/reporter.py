@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from workbook.course.explain import explain_exception
+from workbook.course.explain import cut, explain_exception
 from workbook.course.requirements import Requirement, requirement
 from workbook.course.results import Outcome
 
@@ -37,8 +37,9 @@ class Reporter:
                     message = str(report.longrepr).strip().splitlines()[-1]
                 message = message.removeprefix("Failed: ").removeprefix("AssertionError: ")
                 message = message.split("\nassert ")[0]
-                longrepr = str(report.longrepr)
-                self.outcomes[req.id] = Outcome(req, False, message, longrepr, report.duration)
+                # A grader's message can quote the learner's values: cut, like every message.
+                details = cut(str(report.longrepr), width=1000, lines=400)
+                self.outcomes[req.id] = Outcome(req, False, cut(message), details, report.duration)
 
     def pytest_exception_interact(self, node, call, report) -> None:
         """An exception other than a failed assertion escaped the grader: explain it."""

@@ -18,11 +18,15 @@ from workbook.platform.paths import GRADERS
 def run(
     phase: int,
     target: str = "exercises",
-    extra: list[str] | None = None,
     exercises_dir: Path | None = None,
     only: list[str] | None = None,
 ) -> list[Outcome]:
-    """Grade one phase in this process; returns one outcome per requirement (or per ``only``)."""
+    """Grade one phase in this process; returns one outcome per requirement (or per ``only``).
+
+    Every outcome carries its full traceback in ``details`` (``check -v`` prints it), so no
+    pytest option is needed for it: pytest's terminal plugin, which owns the output options
+    (``--tb``, ``-v``, ``-q``), is disabled here, and passing one of them is a usage error.
+    """
     import pytest
 
     reporter = Reporter(phase)
@@ -40,7 +44,6 @@ def run(
         # unraisable exceptions. The graders need neither.
         "-p", "no:faker", "-p", "no:anyio", "-p", "no:platformdirs",
         "-p", "no:unraisableexception", "-p", "no:xdist",
-        *(extra or []),
     ]  # fmt: skip
     code = pytest.main(args, plugins=[reporter])
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
