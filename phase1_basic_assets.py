@@ -33,6 +33,9 @@ Try it
     uv run workbook check 1        grade this file (✓/✗ per rule, with hints)
     uv run workbook hint 1         hints, from a nudge to a near-answer
     uv run dagster dev             open http://localhost:3000, find group phase1, Materialize all
+                                   (its log says "Using temporary directory ... will be removed":
+                                   that is Dagster's scratch space; your run history is kept in
+                                   .dagster_home/, as the workbook's dagster.yaml says)
     uv run workbook db psql -c 'select count(*) from phase1.cleaned_weather_data'
 
 Where does the table come from? Each asset's return value is stored by an *IO manager* as a

@@ -100,7 +100,7 @@ Try it
     uv run workbook check 3        grade this file;  uv run workbook hint 3 for hints
     uv run dagster dev             group phase3: the partition bar shows which days exist.
         Select daily_readings > Materialize > a range of 7 days > Launch backfill: 7 runs
-        (Overview > Backfills). Run a day again: its row count stays the same.
+        (Runs page, Backfills tab). Run a day again: its row count stays the same.
         Select daily_readings_batched and backfill the same range: 1 run.
     uv run workbook db psql -c "select observed_at::date, count(*) from phase3.daily_readings group by 1"
 """

@@ -53,9 +53,10 @@ The steps (the grader checks each one; `uv run workbook check 5`)
 Try it (the sensors are STOPPED until you turn them on, so nothing surprises you)
     uv run workbook check 5              grade this file
     uv run dagster dev                   open http://localhost:3000
-    1. Automation (left bar): turn on ``phase5_incoming_file_sensor`` and
-       ``phase5_automation_sensor`` (toggle in the Running column). ``dagster dev`` runs the daemon
-       that evaluates them.
+    1. Automation (left bar): tick the checkboxes of ``phase5_incoming_file_sensor`` and
+       ``phase5_automation_sensor``, then Actions > Start 2 automations (or open a sensor and
+       turn on the toggle at the top of its page). ``dagster dev`` runs the daemon that
+       evaluates them.
     2. Deliver a file:
            uv run python data/generate_weather.py --days 1 --start 2024-02-01 --to-csv data/incoming
        Within a few seconds the sensor launches a run of ``phase5_ingest_job`` (Runs page); when
