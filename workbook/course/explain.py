@@ -166,9 +166,16 @@ def _type_check(message: str, at: str) -> str | None:
         message,
         re.S,
     )
-    if not match:
-        return None
-    declared, got = match.group(1), match.group(2) or match.group(3)
+    declared = match.group(1) if match else ""
+    got = (match.group(2) or match.group(3)) if match else ""
+    if not match:  # Dagster cuts a long value (and the type after it) at 500,000 characters
+        cut_value = re.search(r'expected type "([^"]+)"\. Description: Value "(.)', message)
+        if not cut_value:
+            return None
+        declared = cut_value.group(1)
+        got = {"{": "dict", "[": "list", "(": "tuple", "'": "str"}.get(cut_value.group(2), "")
+        if not got:
+            return None
     declared = "list" if declared.startswith("[") else declared.split("[")[0].lower()
     return (
         f"{at}the asset returned a {got}, but its return annotation says {declared}\n"
