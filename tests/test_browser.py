@@ -46,7 +46,11 @@ def dagster_ui(tmp_path_factory, test_database):
 
 def test_every_page_the_texts_name_renders(dagster_ui, tmp_path):
     port, _ = dagster_ui
+    tracked = {p: p.stat().st_mtime_ns for p in ui.SCREENSHOTS.glob("*.png")}
     missing = ui.shoot(port, tmp_path / "shots", tmp_path / "chromium-profile")
+    assert {p: p.stat().st_mtime_ns for p in ui.SCREENSHOTS.glob("*.png")} == tracked, (
+        "the test must not rewrite docs/screenshots/"
+    )
     assert {n for n in missing if n.endswith("_asset_graph")} >= {"phase1_asset_graph"}
     assert {"runs_backfills", "automation"} <= set(missing)
     assert not any(missing.values()), f"pages without the texts the lessons name: {missing}"
@@ -66,7 +70,9 @@ def test_ui_steps_done_through_the_webserver_are_checked(dagster_ui):
     launched = ui.graphql(port, LAUNCH, {"p": {"selector": {**location,
         "jobName": "__ASSET_JOB",
         "assetSelection": [{"path": ["phase1", n]} for n in ("raw_weather_data",
-                                                              "cleaned_weather_data")]}}})  # fmt: skip
+                                                              "cleaned_weather_data")]},
+        # Both steps in the run's process: one process per step would only add start-ups.
+        "runConfigData": {"execution": {"config": {"in_process": {}}}}}})  # fmt: skip
     assert launched["launchRun"]["__typename"] == "LaunchRunSuccess", launched
     backfill = ui.graphql(port, BACKFILL, {"p": {
         "partitionNames": ["2024-01-01", "2024-01-02", "2024-01-03"],
