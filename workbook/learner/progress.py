@@ -60,7 +60,12 @@ def show_ui_steps() -> None:
     from workbook.learner import checklist
     from workbook.platform.paths import shown
 
-    steps = checklist.checklist()
+    try:
+        steps = checklist.checklist()
+    except Exception as exc:  # noqa: BLE001 - a checklist never stops `progress`
+        print(f"\nUI steps: the run history in {shown(checklist.instance_home())}/ could not be "
+              f"read ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")  # fmt: skip
+        return
     done = sum(ok for phase in steps.values() for _, ok in phase)
     total = sum(len(phase) for phase in steps.values())
     print()
