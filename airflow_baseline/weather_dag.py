@@ -16,7 +16,7 @@ Run it with ``uv run workbook airflow run --days 7`` (a throwaway AIRFLOW_HOME, 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from airflow.sdk import dag, task
 
@@ -82,8 +82,9 @@ def day_window(logical_date: datetime) -> tuple[datetime, datetime]:
     Airflow 2's interval timetable the run for day D had logical date D but started after D
     ended. In Dagster the partition key *is* the day, so there is nothing to pick.
     """
-    start = datetime(logical_date.year, logical_date.month, logical_date.day, tzinfo=UTC)
-    return start, start + timedelta(days=1)
+    from workbook.platform.rules import day_window as utc_day_window
+
+    return utc_day_window(logical_date)
 
 
 def _jsonable(row: dict) -> dict:

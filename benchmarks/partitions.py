@@ -108,12 +108,12 @@ def _full_refresh_asset(first: date, end: date):
     from workbook.course.phases import load_phase
 
     p3 = load_phase(3, "solutions")
-    from workbook.platform import generate
+    from workbook.platform.rules import day_window
 
     @dg.asset(key_prefix="bench", name="full_refresh")
     def full_refresh(postgres: p3.PostgresResource) -> dg.MaterializeResult:
         p3.ensure_tables(postgres)
-        start, stop = generate.midnight(first), generate.midnight(end)
+        start, stop = day_window(first)[0], day_window(end)[0]
         counts = p3.replace_readings(postgres, "daily_readings", start, stop)
         rows = postgres.fetch(
             "select city, observed_at, temperature_c, precipitation_mm from phase3.daily_readings"

@@ -107,7 +107,6 @@ from psycopg2.extras import execute_values
 from workbook.platform.generate import COLUMNS
 from workbook.platform.incoming import (
     IncomingFile,
-    day_bounds,
     fingerprint_of,
     read_delivery,
     ready_files,
@@ -115,6 +114,7 @@ from workbook.platform.incoming import (
     write_bad_rows,
 )
 from workbook.platform.resources import RESOURCES, PostgresResource
+from workbook.platform.rules import TEMPERATURE_C, day_window
 
 Rows = list  # of row dicts (not list[dict]: Dagster would type-check every row at run time)
 
@@ -179,7 +179,7 @@ def incoming_readings(
             metadata={"rejected_file": str(moved), "reason": delivery.rejected},
         )
         return
-    start, end = day_bounds(delivery.day)
+    start, end = day_window(delivery.day)
     columns = [*COLUMNS, "source_file"]
     with postgres.connection() as conn, conn.cursor() as cur:
         cur.execute("select pg_advisory_xact_lock(%s)", (LANDING_LOCK,))
@@ -307,7 +307,7 @@ ROLLUP_AUTOMATION = dg.AutomationCondition.on_cron("0 6 * * *")
 
 SUMMARY_SQL = """
 with readings as (
-    -- one reading per city and hour (the feed delivers ~3 % twice), in °C
+    -- one reading per city and hour (the feed delivers about 3 in 100 twice), in °C
     select distinct on (city, observed_at)
            city, country, observed_at, precipitation_mm,
            case when temperature_unit = 'F' then (temperature - 32) * 5 / 9
@@ -315,7 +315,8 @@ with readings as (
     from phase5.incoming_readings
     order by city, observed_at
 ), usable as (
-    select *, case when celsius between -90 and 60 then celsius end as temperature_c
+    -- glitches (outside the plausible range of workbook/platform/rules.py) are excluded
+    select *, case when celsius between %(t_min)s and %(t_max)s then celsius end as temperature_c
     from readings
 )
 select (observed_at at time zone 'UTC')::date as day, city, country,
@@ -341,7 +342,8 @@ def daily_summary(postgres: PostgresResource) -> Rows:
     """Per day and city: readings, mean/min/max °C (glitches excluded) and precipitation."""
     if not postgres.fetch("select to_regclass('phase5.incoming_readings') as t")[0]["t"]:
         raise dg.Failure("phase5.incoming_readings does not exist yet: deliver a file first.")
-    return postgres.fetch(SUMMARY_SQL)
+    t_min, t_max = TEMPERATURE_C
+    return postgres.fetch(SUMMARY_SQL, {"t_min": t_min, "t_max": t_max})
 
 
 @dg.asset(key_prefix="phase5", group_name="phase5", automation_condition=ROLLUP_AUTOMATION)

@@ -21,19 +21,23 @@ from workbook.course.phases import PHASES, PhaseLoadError, forget_loaded, load_p
 log = logging.getLogger("workbook")
 
 
-def _load_error_defs(phase: int, error: str) -> dg.Definitions:
-    group = f"phase{phase}"
+def _error_defs(group: str, name: str, title: str, error: str) -> dg.Definitions:
+    """One asset that shows ``error`` in the UI (and fails with it when materialized)."""
 
     @dg.asset(
-        key=[group, "load_error"],
+        key=[group, name],
         group_name=group,
-        description=f"**{group} did not load.** Fix the file and reload the location.\n\n"
-        f"```\n{error}\n```",
+        description=f"**{title}**\n\n```\n{error}\n```",
     )
-    def load_error() -> None:
+    def error_asset() -> None:
         raise dg.Failure(description=error)
 
-    return dg.Definitions(assets=[load_error])
+    return dg.Definitions(assets=[error_asset])
+
+
+def _load_error_defs(phase: int, error: str) -> dg.Definitions:
+    title = f"phase{phase} did not load. Fix the file and reload the location."
+    return _error_defs(f"phase{phase}", "load_error", title, error)
 
 
 def _phase_defs(phase: int, target: str, exercises_dir: Path | None) -> dg.Definitions:
@@ -54,9 +58,12 @@ def _phase_defs(phase: int, target: str, exercises_dir: Path | None) -> dg.Defin
 
 def build(target: str = "exercises", exercises_dir: Path | None = None) -> dg.Definitions:
     """Merge every phase's ``defs``: the learner's files, or the reference ``solutions``."""
-    _seed()
+    database_error = _seed()
     forget_loaded()  # a reload of the location imports the files as they are now
     parts = {phase: _phase_defs(phase, target, exercises_dir) for phase in PHASES}
+    if database_error:
+        title = "The database is not reachable: every asset will fail until this is fixed."
+        parts[0] = _error_defs("workbook", "database_error", title, database_error)
     merged = dg.Definitions.merge(*parts.values())
     try:
         dg.Definitions.validate_loadable(merged)
@@ -76,15 +83,24 @@ def build(target: str = "exercises", exercises_dir: Path | None = None) -> dg.De
     return merged
 
 
-def _seed() -> None:
-    """Seed the default dataset on first start; a database problem is logged, not fatal."""
-    from workbook.platform.db import DatabaseError
+def _seed() -> str:
+    """Seed the default dataset on first start; a database problem is shown, not fatal.
+
+    Returns the problem in one line (password masked), or "" when the database is fine.
+    """
+    from workbook.platform.db import DatabaseError, mask
     from workbook.platform.generate import ensure_seeded
 
     try:
         ensure_seeded(log=log.warning)
     except DatabaseError as exc:
         log.warning("workbook: the database is not reachable, assets will fail: %s", exc)
+        return str(exc)
+    except Exception as exc:  # noqa: BLE001 - e.g. a role that may not create the source table
+        error = mask(f"{type(exc).__name__}: {exc}".strip().splitlines()[0])
+        log.warning("workbook: the database could not be seeded: %s", error)
+        return error
+    return ""
 
 
 @dg.definitions

@@ -141,7 +141,7 @@ def dagster_backfills(days: int) -> dict:
 def run_dagster_side(days: int, url: str) -> dict:
     env = {**os.environ, db.ENV_VAR: url}
     t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "workbook.compare", "--dagster-side", str(days)],
+    out = subprocess.run([sys.executable, "-m", "workbook.comparison.compare", "--dagster-side", str(days)],
                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)  # fmt: skip
     wall = time.perf_counter() - t
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
@@ -295,7 +295,7 @@ def write_report(r: dict) -> None:
     REPORT.parent.mkdir(exist_ok=True)
     data = AIRFLOW_HOME / "chart.json"
     data.write_text(json.dumps(r))
-    subprocess.run([str(baseline.PYTHON), "-m", "workbook.compare", "--chart", str(data),
+    subprocess.run([str(baseline.PYTHON), "-m", "workbook.comparison.compare", "--chart", str(data),
                     str(CHART)], cwd=REPO_ROOT, check=True, capture_output=True)  # fmt: skip
     af, dg = r["airflow"], r["dagster"]
     from importlib.metadata import version

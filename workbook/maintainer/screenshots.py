@@ -3,7 +3,7 @@
 ``uv run python -m workbook.maintainer.screenshots`` (maintainers) starts ``dagster dev`` on the
 reference solutions with a throwaway DAGSTER_HOME, opens every page below in headless Chromium
 (Debian's ``chromium``, driven through the DevTools protocol, every network feature off) and
-refreshes ``docs/screenshots/``. ``tests/test_browser.py`` runs the same pages into a temporary
+refreshes ``docs/screenshots/``. ``tests/e2e/test_browser.py`` runs the same pages into a temporary
 directory, so the test suite never rewrites a tracked file.
 
 Each page names the texts it must show: the UI words the phase texts use ("Materialize all",

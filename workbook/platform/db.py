@@ -12,17 +12,22 @@ One setting decides: the environment variable ``WORKBOOK_DATABASE_URL``.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import subprocess
 import time
 import warnings
+from collections.abc import Iterable
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
 import psycopg2
+from psycopg2 import sql
+from psycopg2.extensions import parse_dsn
 
 from workbook.platform.paths import PGDATA
 
@@ -35,39 +40,98 @@ class DatabaseError(RuntimeError):
     """A database problem explained for a person: what failed, where, and what to do."""
 
 
-def mask(url: str) -> str:
-    """The URL with its password replaced by ``***``."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+def mask(text: str) -> str:
+    """``text`` (a URL, a DSN or a message holding one) with every password replaced by ***.
+
+    The password of a URL is everything between ``user:`` and the last ``@`` (a raw ``@`` in a
+    password is a common mistake), and a ``password=`` parameter is masked too.
+    """
+    head, sep, rest = text.partition("://")
+    if sep and "@" in rest:
+        userinfo, _, host = rest.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        text = f"{head}{sep}{user}{':***' if colon else ''}@{host}"
+    return re.sub(r"(?i)(password\s*=\s*)('[^']*'|[^\s&]*)", r"\1***", text)
+
+
+def parse_url(url: str) -> dict[str, str]:
+    """The connection parameters of a PostgreSQL URL (or libpq DSN), checked.
+
+    Raises ``DatabaseError`` with one line, password masked, for anything libpq would not
+    accept: another scheme, a driver suffix (``postgresql+psycopg2://``, SQLAlchemy's form),
+    stray spaces, an unclosed IPv6 bracket, a port that is not a port.
+    """
+    shown = mask(url)
+    scheme = url.partition("://")[0] if "://" in url else ""
+    if url != url.strip():
+        raise DatabaseError(f"{ENV_VAR} has spaces around it: {shown!r}")
+    if "://" in url and scheme not in ("postgresql", "postgres"):
+        raise DatabaseError(f"{ENV_VAR} must start with postgresql:// (not {scheme}://): {shown!r}")
+    try:
+        params = parse_dsn(url)
+    except psycopg2.Error as exc:  # its message repeats the whole URL: never show it
+        reason = str(exc).split(":", 1)[-1].split(" in connection info")[0].split('"')[0]
+        raise DatabaseError(
+            f"{ENV_VAR} is not a valid PostgreSQL URL ({reason.strip()}): {shown!r}"
+        ) from None
+    if "@" in params.get("host", ""):
+        raise DatabaseError(f"{ENV_VAR} has a raw @ in its password: write it as %40: {shown!r}")
+    port = params.get("port", "5432")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise DatabaseError(f"{ENV_VAR} has an invalid port {port!r}: {shown!r}")
+    return {
+        "host": params.get("host", ""),
+        "port": port,
+        "user": params.get("user", "postgres"),
+        "password": params.get("password", ""),
+        "dbname": params.get("dbname", "postgres"),
+    }
 
 
 def describe(url: str) -> str:
-    """'database D on host H' for messages, with no password in it."""
-    p = parse_url(url)
+    """'database D on host H' for messages, with no password in it (never raises)."""
+    try:
+        p = parse_url(url)
+    except DatabaseError:
+        return f"the database of {mask(url)!r}"
     where = p["host"] or "localhost"
     if not where.startswith("/"):
         where = f"{where}:{p['port']}"
     return f"database '{p['dbname']}' on host {where}"
 
 
-def parse_url(url: str) -> dict[str, str]:
-    """Split a ``postgresql://`` URL into the parts dbt and libpq want."""
-    parts = urlsplit(url)
-    if parts.scheme.split("+")[0] not in ("postgresql", "postgres"):
-        raise DatabaseError(f"{ENV_VAR} must start with postgresql://, got {mask(url)!r}")
-    query = parse_qs(parts.query)
-    return {
-        "host": query.get("host", [parts.hostname or ""])[0],
-        "port": str(parts.port or query.get("port", ["5432"])[0]),
-        "user": unquote(parts.username or "postgres"),
-        "password": unquote(parts.password or ""),
-        "dbname": unquote(parts.path.lstrip("/")) or "postgres",
-    }
-
-
 def with_database(url: str, dbname: str) -> str:
     """The same server URL pointed at another database."""
     parts = urlsplit(url)
     return parts._replace(path="/" + quote(dbname)).geturl()
+
+
+# --- COPY ---------------------------------------------------------------------------------------
+
+
+def copy_value(value: object) -> str:
+    """One value in COPY's text format: NULL is \\N; backslash, tab and newlines are escaped."""
+    if value is None:
+        return r"\N"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return (
+        str(value)
+        .replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
+
+
+def copy_buffer(rows: Iterable[Iterable[object]]) -> io.StringIO:
+    """Rows as the text stream ``COPY ... FROM STDIN`` reads (psycopg2's ``copy_expert``)."""
+    buf = io.StringIO()
+    for row in rows:
+        buf.write("\t".join(map(copy_value, row)))
+        buf.write("\n")
+    buf.seek(0)
+    return buf
 
 
 # --- the embedded server ---------------------------------------------------------------------
@@ -130,10 +194,22 @@ def _start_embedded() -> str:
 
 
 def _postgres_owns_pidfile() -> bool:
+    """True when postmaster.pid names a live Postgres server of *this* data directory.
+
+    A pid is reused after a crash or a reboot, possibly by another Postgres: a postmaster's
+    working directory is its data directory, so that is what is compared.
+    """
+    import psutil
+
     try:
-        pid = int((PGDATA / "postmaster.pid").read_text().split()[0])
-        return "postgres" in Path(f"/proc/{pid}/comm").read_text()
-    except (OSError, ValueError, IndexError):
+        proc = psutil.Process(int((PGDATA / "postmaster.pid").read_text().split()[0]))
+        if proc.name().removesuffix(".exe") != "postgres":
+            return False
+        try:
+            return Path(proc.cwd()).resolve() == PGDATA.resolve()
+        except psutil.AccessDenied:
+            return True  # cannot tell: leave it alone
+    except (OSError, ValueError, IndexError, psutil.Error):
         return False
 
 
@@ -192,6 +268,7 @@ def database_url() -> str:
     """
     url = os.environ.get(ENV_VAR)
     if url:
+        parse_url(url)  # a malformed URL: one clear line now, not a driver traceback later
         return url
     server = embedded_server_url()
     ensure_database(server, DEFAULT_DB)
@@ -204,7 +281,11 @@ def sibling_database(dbname: str, timezone: str | None = None) -> str:
     Tests, benchmarks and the Airflow comparison work in databases of their own, beside the
     learner's, so they never touch the data the UI shows.
     """
-    server = os.environ.get(ENV_VAR) or embedded_server_url()
+    server = os.environ.get(ENV_VAR)
+    if server:
+        parse_url(server)
+    else:
+        server = embedded_server_url()
     ensure_database(server, dbname, timezone=timezone)
     return with_database(server, dbname)
 
@@ -218,11 +299,15 @@ def ensure_database(server_url: str, dbname: str, timezone: str | None = None) -
             cur.execute("select 1 from pg_database where datname = %s", (dbname,))
             if cur.fetchone() is None:
                 try:
-                    cur.execute(f'create database "{dbname}"')
+                    cur.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
                 except psycopg2.errors.DuplicateDatabase:
                     pass  # another process created it a moment ago
             if timezone:
-                cur.execute(f"alter database \"{dbname}\" set timezone = '{timezone}'")
+                cur.execute(
+                    sql.SQL("alter database {} set timezone = {}").format(
+                        sql.Identifier(dbname), sql.Literal(timezone)
+                    )
+                )
     finally:
         conn.close()
 
@@ -245,8 +330,10 @@ def connect(url: str | None = None):
 def _open(url: str):
     try:
         return psycopg2.connect(url, connect_timeout=CONNECT_TIMEOUT_S)
-    except psycopg2.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except psycopg2.Error as exc:  # also a DSN libpq rejects: its message may hold the password
+        parse_url(url)  # a malformed URL says so, in one masked line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = mask(first)
         hint = (
             f"Check {ENV_VAR} ({mask(url)}), or unset it to use the embedded server."
             if os.environ.get(ENV_VAR)

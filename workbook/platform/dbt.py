@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -133,18 +134,11 @@ def source_file(project_dir: Path, rel: str) -> Path:
 @contextlib.contextmanager
 def _lock(project_dir: Path):
     """One preparer at a time per project (the UI and a grader may start together)."""
+    from filelock import FileLock
+
     (project_dir / "target").mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks; the atomic renames below still hold
+    with FileLock(project_dir / "target" / ".workbook.lock"):
         yield
-        return
-    with open(project_dir / "target" / ".workbook.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def fingerprint(project_dir: Path) -> str:
@@ -394,7 +388,7 @@ def run_cli(args: list[str]) -> int:
     values = apply_env()
     if args[:1] == ["env"]:  # `eval "$(workbook dbt env)"` for a shell of your own
         for k, v in values.items():
-            print(f"export {k}={v!r}" if v else f"export {k}=''")
+            print(f"export {k}={shlex.quote(v)}")  # quoted for the shell, whatever v holds
         return 0
     prepare(DBT_PROJECT)
     return subprocess.call([executable(), *args], cwd=DBT_PROJECT)

@@ -19,7 +19,6 @@ duplicate delivery     3 %    the same reading delivered twice, every column ide
 from __future__ import annotations
 
 import csv
-import io
 import math
 import random
 import sys
@@ -27,6 +26,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from workbook.platform.rules import day_window
 
 DEFAULT_SEED = 42
 DEFAULT_START = date(2024, 1, 1)
@@ -209,15 +210,6 @@ create index if not exists weather_readings_observed_at on {SOURCE_TABLE} (obser
 COPY_SQL = f"copy {SOURCE_TABLE} ({', '.join(COLUMNS)}) from stdin"
 
 
-def _copy_text(rows: list[tuple]) -> io.StringIO:
-    buf = io.StringIO()
-    for r in rows:
-        buf.write("\t".join(r"\N" if v is None else str(v) for v in r))
-        buf.write("\n")
-    buf.seek(0)
-    return buf
-
-
 def load(
     days: int = DEFAULT_DAYS,
     start: date = DEFAULT_START,
@@ -231,7 +223,7 @@ def load(
     The generated days (for the selected cities) are replaced in one transaction, so a re-run
     never duplicates rows and an interrupted run leaves the previous data in place.
     """
-    from workbook.platform.db import connect
+    from workbook.platform.db import connect, copy_buffer
 
     city_list = list(cities) if cities is not None else list(CITY_NAMES)
     total = 0
@@ -242,13 +234,13 @@ def load(
         cur.execute(
             f"delete from {SOURCE_TABLE} where observed_at >= %s and observed_at < %s"
             " and city = any(%s)",
-            (midnight(start), midnight(start + timedelta(days=days)), city_list),
+            (*day_window(start, days), city_list),
         )
         batch: list[tuple] = []
         for i, (_, rows) in enumerate(generate(days, start, seed, city_list), 1):
             batch.extend(rows)
             if len(batch) >= 50_000 or i == days:
-                cur.copy_expert(COPY_SQL, _copy_text(batch))
+                cur.copy_expert(COPY_SQL, copy_buffer(batch))
                 total += len(batch)
                 batch = []
                 if progress:
@@ -281,11 +273,6 @@ def write_csv(
         tmp.replace(path)
         written.append(path)
     return written
-
-
-def midnight(d: date) -> datetime:
-    """The start of a UTC day."""
-    return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
 def source_row_count(url: str | None = None) -> int:

@@ -50,7 +50,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -327,8 +327,3 @@ def write_bad_rows(path: Path, bad_rows: list[BadRow], rejected: Path | None = N
         for bad in bad_rows:
             writer.writerow([bad.line, bad.reason, ",".join(bad.raw)])
     return target
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return start, start + timedelta(days=1)

@@ -16,7 +16,6 @@ embedded server) unless ``url`` is given.
 
 from __future__ import annotations
 
-import io
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
@@ -42,28 +41,9 @@ def table_for(key: dg.AssetKey) -> tuple[str, str]:
     return ("_".join(prefix) or "public"), name
 
 
-def _copy_value(value: Any) -> str:
-    """One value in COPY's text format: NULL is \\N; backslash, tab and newlines are escaped."""
-    if value is None:
-        return r"\N"
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return (
-        str(value)
-        .replace("\\", "\\\\")
-        .replace("\t", "\\t")
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-    )
-
-
 def copy_rows(cur, ident: sql.Composable, columns: list[str], rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` with COPY: 3x faster than INSERT ... VALUES for Phase 2's 9k rows."""
-    buf = io.StringIO()
-    for r in rows:
-        buf.write("\t".join(_copy_value(r[c]) for c in columns))
-        buf.write("\n")
-    buf.seek(0)
+    buf = db.copy_buffer([r[c] for c in columns] for r in rows)
     statement = sql.SQL("copy {} ({}) from stdin").format(
         ident, sql.SQL(", ").join(map(sql.Identifier, columns))
     )

@@ -12,7 +12,7 @@ orchestrator (Dagster here, an Airflow task, a notebook) can call them.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 Row = dict[str, Any]
@@ -111,9 +111,21 @@ def validate_readings(rows: list[Row]) -> tuple[list[Row], dict[str, int]]:
     return valid, rejected
 
 
-def utc_day(observed_at):
+def utc_day(observed_at: datetime) -> date:
     """The UTC calendar day of an aware timestamp, whatever time zone it is expressed in."""
     return observed_at.astimezone(UTC).date()
+
+
+def day_window(day: date | datetime, days: int = 1) -> tuple[datetime, datetime]:
+    """[start, end) of ``days`` UTC days from ``day``: a date, or an aware moment of that day.
+
+    Days are UTC days everywhere in the workbook (partitions, files, aggregates); the end is
+    excluded, so consecutive windows never share a row.
+    """
+    if isinstance(day, datetime):
+        day = utc_day(day)
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return start, start + timedelta(days=days)
 
 
 def aggregate_city_days(rows: list[Row]) -> list[Row]:

@@ -14,16 +14,16 @@ renamed as (
         (observed_at at time zone 'UTC')::date as observed_date,
         temperature::numeric as reported_temperature,
         temperature_unit as reported_unit,
-        -- One unit: °C, 2 decimals. Values outside -90..60 °C are sensor glitches: null.
+        -- One unit: °C, 2 decimals. Values outside the plausible range are glitches: null.
         case
             when temperature is null then null
             when temperature_unit = 'F' then round(((temperature::numeric - 32) * 5 / 9), 2)
             else round(temperature::numeric, 2)
         end as temperature_c_unchecked,
-        case when humidity_pct between 0 and 100 then humidity_pct::numeric end as humidity_pct,
-        case when wind_speed_kmh between 0 and 400 then wind_speed_kmh::numeric end
+        case when {{ plausible('humidity_pct') }} then humidity_pct::numeric end as humidity_pct,
+        case when {{ plausible('wind_speed_kmh') }} then wind_speed_kmh::numeric end
             as wind_speed_kmh,
-        case when pressure_hpa between 850 and 1100 then pressure_hpa::numeric end as pressure_hpa,
+        case when {{ plausible('pressure_hpa') }} then pressure_hpa::numeric end as pressure_hpa,
         precipitation_mm::numeric as precipitation_mm,
         condition
     from source
@@ -37,8 +37,8 @@ select
     observed_date,
     reported_temperature,
     reported_unit,
-    case when temperature_c_unchecked between -90 and 60 then temperature_c_unchecked end
-        as temperature_c,
+    case when {{ plausible('temperature_c_unchecked', 'temperature_c') }}
+        then temperature_c_unchecked end as temperature_c,
     humidity_pct,
     wind_speed_kmh,
     pressure_hpa,

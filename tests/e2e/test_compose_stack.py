@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import urllib.request
 import warnings
 from pathlib import Path
@@ -39,7 +40,8 @@ import psutil
 import pytest
 import yaml
 
-from workbook.platform import db, generate
+from workbook.course.phases import PHASES, phase_path
+from workbook.platform import db, generate, paths
 from workbook.platform.paths import REPO_ROOT
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -494,6 +496,26 @@ LAUNCH = """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) {
   __typename ... on LaunchRunSuccess { run { runId status } }
   ... on PythonError { message } ... on RunConfigValidationInvalid { errors { message } } } }"""
 RUN_STATUS = "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
+
+
+def test_image_can_grade_every_phase():
+    """`docker compose exec dagster-webserver workbook check N` has what grading needs."""
+    layout = _image_layout()
+    in_image = {f.resolve() for f in layout.values()}
+    needed = [paths.REQUIREMENTS_FILE, *sorted(paths.GRADERS.glob("*.py"))]
+    needed += [phase_path(p, t) for p in PHASES for t in ("exercises", "solutions")]
+    needed += [p for p in paths.DBT_PROJECT.rglob("*") if p.is_file() and "target" not in p.parts]
+    missing = [paths.shown(p) for p in needed if p.resolve() not in in_image]
+    assert not missing, f"the image lacks what `workbook check` needs: {missing}"
+    ignored = (REPO_ROOT / ".dockerignore").read_text()
+    assert "workbook" not in ignored.split(), ".dockerignore must not drop the graders"
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    # `uv sync --no-dev` in the image: the graders' runner must be a main dependency.
+    assert any(d.startswith("pytest") for d in project["dependencies"]), (
+        "pytest is not in the image"
+    )
+    commands = _readme_compose_commands()
+    assert any("workbook check" in c for c in commands), "README: grading in the stack?"
 
 
 def test_stack_dagster_config_runs_for_real(compose, monkeypatch):

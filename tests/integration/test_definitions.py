@@ -48,3 +48,16 @@ def test_two_phases_with_the_same_asset_key_do_not_break_the_first(package):
     (package / "phase5_automation.py").write_text(clash)  # phase 5 redefines phase 1's keys
     keys = _keys(definitions.build("exercises", package))
     assert {"phase1/cleaned_weather_data", "phase5/load_error"} <= keys
+
+
+def test_a_malformed_database_url_still_loads_every_phase_and_shows_the_error(monkeypatch):
+    monkeypatch.setenv("WORKBOOK_DATABASE_URL", "postgresql+psycopg2://u:pw-secret@host:1/x")
+    defs = definitions.build("solutions")
+    keys = _keys(defs)
+    assert {"workbook/database_error", "phase1/cleaned_weather_data"} <= keys
+    error = (
+        defs.resolve_assets_def(dg.AssetKey(["workbook", "database_error"]))
+        .get_asset_spec()
+        .description
+    )
+    assert "WORKBOOK_DATABASE_URL" in error and "pw-secret" not in error

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from workbook import baseline, compare
+from workbook.comparison import baseline, compare
 
 pytestmark = pytest.mark.skipif(
     not baseline.installed() and not os.environ.get("CI"),

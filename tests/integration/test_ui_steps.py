@@ -2,7 +2,7 @@
 
 Runs are recorded here through Dagster's instance API (``dg.materialize`` on an instance laid
 out like the learner's ``.dagster_home/``), with assets of the lessons' own keys and the tags the
-UI, a backfill, a sensor and declarative automation put on their runs. tests/test_browser.py
+UI, a backfill, a sensor and declarative automation put on their runs. tests/e2e/test_browser.py
 does two of the steps through the real webserver.
 """
 

@@ -424,7 +424,7 @@ LEARNER_TEXTS = [*(REPO_ROOT / f"{name}.py" for name in __import__(
 
 def test_texts_name_commands_and_screens_that_exist():
     """dbt by hand is `uv run workbook dbt ...` (plain dbt lacks the connection settings), and
-    the UI's words are Dagster 1.13's (tests/test_browser.py checks them on the real pages)."""
+    the UI's words are Dagster 1.13's (tests/e2e/test_browser.py checks them on the real pages)."""
     for path in LEARNER_TEXTS:
         text = path.read_text()
         assert "uv run dbt " not in text, f"{path.name}: use `uv run workbook dbt ...`"

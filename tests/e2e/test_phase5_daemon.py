@@ -2,7 +2,7 @@
 
 It starts ``dagster-daemon run`` (no webserver: nothing here needs the UI) in its own process
 group, against a temporary DAGSTER_HOME and the test database, serving
-``tests/phase5_daemon/definitions.py`` (the reference Phase 5 with its sensors RUNNING). It drops
+``tests/e2e/phase5_daemon/definitions.py`` (the reference Phase 5 with its sensors RUNNING). It drops
 one generated CSV into a temporary incoming directory and waits, within a deadline, until:
 
 1. the file sensor launched a run of ``phase5_ingest_job`` for the file, and it succeeded;
@@ -97,7 +97,7 @@ def test_daemon_loads_a_dropped_file_and_updates_the_summary(tmp_path, test_data
     daemon = Path(sys.executable).parent / "dagster-daemon"
     started = time.monotonic()
     proc = subprocess.Popen(
-        [str(daemon), "run", "-f", "tests/phase5_daemon/definitions.py",
+        [str(daemon), "run", "-f", "tests/e2e/phase5_daemon/definitions.py",
          "--working-directory", str(REPO_ROOT)],
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip

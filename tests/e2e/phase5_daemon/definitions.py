@@ -1,4 +1,4 @@
-"""The code location of the Phase 5 daemon smoke test (tests/test_phase5_daemon.py), not a lesson.
+"""The code location of the Phase 5 daemon smoke test (tests/e2e/test_phase5_daemon.py), not a lesson.
 
 It serves the reference Phase 5 assets with the two sensors the smoke test needs, RUNNING from the
 start (the learner-facing ones default to STOPPED) and evaluated every second instead of every

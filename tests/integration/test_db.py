@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -81,3 +82,56 @@ def test_a_stale_pid_file_is_recovered_and_the_server_outlives_its_starter():
     finally:
         subprocess.run([*url_of[:-1], "stop"], capture_output=True, env=env)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --- URLs: one masked line for anything libpq would not accept -----------------------------------
+
+BAD_URLS = [
+    "postgresql+psycopg2://u:pw-secret@host:1/x",
+    "mysql://u:pw-secret@host/x",
+    " postgresql://u:pw-secret@host/x",
+    "postgresql://u:pw-secret@[::1/x",
+    "postgresql://u:pw-secret@host:99999/x",
+    "postgresql://u:pw-secret@host:abc/x",
+]
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_a_malformed_url_is_one_line_without_the_password(url, monkeypatch):
+    monkeypatch.setenv(db.ENV_VAR, url)
+    with pytest.raises(db.DatabaseError) as caught:
+        db.database_url()
+    message = str(caught.value)
+    assert len(message.splitlines()) == 1 and db.ENV_VAR in message, message
+    assert "pw-secret" not in message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:pw-secret@host/x",
+        "postgresql://u@host/x?password=pw-secret",
+        "postgresql://u:pw@secret@host/x",  # a raw @ in the password
+        "host=h user=u password=pw-secret dbname=x",
+    ],
+)
+def test_mask_hides_every_form_of_password(url):
+    assert "secret" not in db.mask(url) and "***" in db.mask(url)
+    assert "secret" not in db.describe(url)
+
+
+def test_dbt_env_exports_are_quoted_for_the_shell(monkeypatch, tmp_path):
+    """`eval "$(workbook dbt env)"` must not run what a password holds."""
+    canary = tmp_path / "ran"
+    password = f"a'$(touch {canary})\"`touch {canary}`"
+    monkeypatch.setenv(db.ENV_VAR, f"postgresql://u:{quote(password, safe='')}@127.0.0.1:1/x")
+    out = subprocess.run(
+        [sys.executable, "-m", "workbook.cli", "dbt", "env"], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    shown = subprocess.run(
+        ["bash", "-c", out.stdout + '\nprintf %s "$WORKBOOK_PG_PASSWORD"'],
+        capture_output=True,
+        text=True,
+    )
+    assert shown.stdout == password and not canary.exists()
