@@ -15,6 +15,8 @@ from pathlib import Path
 
 import click
 
+from workbook.comparison.commands import airflow, compare
+
 EXERCISES_DIR_HELP = "Use the phase files in DIR instead of the repository's (instructors, tests)."
 
 
@@ -290,6 +292,11 @@ def _db_status(database) -> None:
     print(f"readings : {source_row_count(url):,} in source.weather_readings")
 
 
+# The optional Airflow comparison's commands, in the help between `db` and `dbt`.
+cli.add_command(airflow)
+cli.add_command(compare)
+
+
 @cli.command(context_settings=REST)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def dbt(args) -> int:
@@ -338,15 +345,6 @@ def stubs(mode) -> int:
         return 1
     print(f"{len(pairs())} stubs match their solutions.")
     return 0
-
-
-from workbook.comparison.commands import airflow, compare  # noqa: E402 - after the group
-
-cli.add_command(airflow)
-cli.add_command(compare)
-COMMANDS_ORDER = ["check", "watch", "progress", "reset", "solution", "hint", "db", "airflow",
-                  "compare", "dbt", "stubs"]  # fmt: skip
-cli.commands = {name: cli.commands[name] for name in COMMANDS_ORDER}
 
 
 def main(argv: list[str] | None = None) -> int:
