@@ -348,9 +348,10 @@ def stubs(mode) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command; a bad input or a known failure is one line on stderr, never a traceback."""
-    from workbook.platform.db import DatabaseError
+    """Run the command; a bad input or a known failure is one line on stderr, never a traceback.
 
+    Nothing heavy is imported before the command runs (a bad input is answered at once).
+    """
     try:
         code = cli.main(args=argv, prog_name="workbook", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:  # plain `workbook`: the help
@@ -366,7 +367,11 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         print("workbook: aborted", file=sys.stderr)
         return 130
-    except DatabaseError as exc:
+    except Exception as exc:
+        from workbook.platform.db import DatabaseError
+
+        if not isinstance(exc, DatabaseError):
+            raise
         print(f"workbook: {exc}", file=sys.stderr)
         return 1
     return code if isinstance(code, int) else 0

@@ -43,7 +43,7 @@ _IMPORTS = {
 
 # A learner's value can be huge (a whole table in a type-check message): every message that can
 # hold one is cut here, line by line and in lines, before it reaches the terminal or a report.
-MAX_LINE = 240
+MAX_LINE = 500  # a grader's own sentence fits; a learner's table does not
 MAX_LINES = 40
 
 

@@ -323,7 +323,7 @@ def test_alerts_derived(phase, runs, expected):
         " (heat: max >= 30 °C, frost: min <= 0 °C, storm: max wind >= 40 km/h, nothing for a"
         " null)"
         + (
-            ". Nowhere and Edgetown are rows the grader adds by hand, not in your data: Nowhere"
+            "\nNowhere and Edgetown are rows the grader adds by hand, not in your data: Nowhere"
             " has only nulls (no alert), Edgetown sits exactly on every threshold (3 alerts)"
             if handmade
             else ""
