@@ -15,9 +15,14 @@ The graph
                                     (TODO 4)
 
     ``incoming_readings`` is given: it validates a file and replaces that day's rows in
-    ``phase5.incoming_readings``, so loading the same day twice never duplicates anything. Bad files
-    are moved to ``data/rejected/`` with a ``<name>.reason.txt`` (the rules, precisely, are in
-    ``workbook/platform/incoming.py``): a run for a bad file succeeds, loads nothing and says why.
+    ``phase5.incoming_readings``, so loading the same day twice never duplicates anything. A
+    loaded file moves to ``data/processed/``, so the incoming directory (and the sensor's cursor)
+    only ever holds files in flight. Bad files are moved to ``data/rejected/`` with a
+    ``<name>.reason.txt`` (the rules, precisely, are in ``workbook/platform/incoming.py``): a run
+    for a bad file succeeds, loads nothing and says why. A run that fails for another reason (the
+    database is down) leaves the file where it is; the sensor requests it again after 1 and 10
+    minutes, and rejects it with the error after the third failed run. The loader only ever
+    reads or moves files directly in the incoming directory.
 
 Old names, new names (blog posts and older courses use the left column)
     AutoMaterializePolicy.eager()            ->  AutomationCondition.eager()
@@ -33,11 +38,13 @@ The steps (the grader checks each one; `uv run workbook check 5`)
             ``dg.RunRequest`` whose ``run_config`` is ``ingest_run_config(file)`` and whose
             ``run_key`` is ``run_key_for(file)`` (TODO 3).
     TODO 2  Keep a cursor so that no file is requested twice. The cursor is a string that Dagster
-            stores between ticks: use JSON of ``{file name: file.fingerprint}``. Read it from
-            ``context.cursor`` (None on the first tick), skip a file whose fingerprint is already
-            in it, and return the new cursor in ``dg.SensorResult(cursor=...)``: the fingerprints of
-            the files in the directory now, so the cursor does not grow forever. A file delivered
-            again (same name, new content) has a new fingerprint and is requested again.
+            stores between ticks: use JSON of ``{file name: file.fingerprint}``. Read it with the
+            given ``load_cursor(context.cursor)`` (an empty dict on the first tick, or if what is
+            stored cannot be read), skip a file whose fingerprint is already in it, and return the
+            new cursor in ``dg.SensorResult(cursor=...)``: the fingerprints of the files in the
+            directory now, so the cursor does not grow forever (loaded files leave the directory).
+            A file delivered again (same name, new content) has a new fingerprint (a hash of its
+            bytes) and is requested again.
     TODO 3  In ``run_key_for``: a ``run_key`` that is stable for one delivery of one file and new
             for a re-delivery: build it from the file's name and fingerprint, never from the time
             or a random value. Dagster never launches two runs with the same run_key from one
@@ -97,20 +104,27 @@ Settings (environment variables)
 
 import json
 import os
+import time
 import urllib.request
 from datetime import timedelta  # noqa: F401 - TODO 4 uses it
 from pathlib import Path
 
 import dagster as dg
+from psycopg2 import sql
 from psycopg2.extras import execute_values
 
 from workbook.platform.generate import COLUMNS
 from workbook.platform.incoming import (
     IncomingFile,
-    fingerprint_of,
+    Refused,
+    archive,
+    delivery_path,
+    inbox_problem,
+    incoming_dir,
+    load_cursor,  # noqa: F401 - TODO 2 uses it
+    quarantine,
     read_delivery,
     ready_files,
-    reject_file,
     write_bad_rows,
 )
 from workbook.platform.resources import RESOURCES, PostgresResource
@@ -140,8 +154,8 @@ LANDING_LOCK = 5_000_001
 class IngestConfig(dg.Config):
     """Which file a run loads. The sensor fills it in; you can also type it in the Launchpad."""
 
-    path: str
-    fingerprint: str = ""  # size-mtime the sensor saw; empty = load whatever is there now
+    path: str  # a file directly in the incoming directory (a bare name is looked up there)
+    fingerprint: str = ""  # the content the sensor saw (hash); empty = load whatever is there now
 
 
 def ingest_run_config(file: IncomingFile) -> dict:
@@ -156,31 +170,39 @@ def incoming_readings(
 ):
     """The readings of every delivered file, as delivered; a day's file replaces that day's rows.
 
-    A bad file is moved to ``rejected/`` with a reason and nothing is materialized, so the run
-    succeeds, the table keeps its rows, and nothing downstream runs for it.
+    Only a file directly in the incoming directory is read: any other path fails the run and
+    nothing is touched. A bad file is moved to ``rejected/`` with a reason and nothing is
+    materialized, so the run succeeds, the table keeps its rows, and nothing downstream runs for
+    it. A loaded file moves to ``processed/``. If loading fails (the database is down), the run
+    fails, the file stays, and the sensor requests it again.
     """
-    path = Path(config.path)
-    now = fingerprint_of(path)
-    if now is None:
-        context.log.warning(f"{path} is gone (moved or deleted): nothing to load.")
+    inbox = incoming_dir()
+    try:
+        path = delivery_path(config.path, inbox)
+    except FileNotFoundError:
+        context.log.warning(f"{config.path} is gone (moved or deleted): nothing to load.")
         return
-    if config.fingerprint and now != config.fingerprint:
+    except Refused as exc:
+        raise dg.Failure(f"Refused: {exc}. Nothing was read or moved.") from None
+    delivery = read_delivery(path)
+    if config.fingerprint and delivery.fingerprint != config.fingerprint:
         context.log.warning(
-            f"{path.name} changed after the sensor saw it ({config.fingerprint} -> {now}): "
-            "skipped; the sensor requests the new version once it is complete."
+            f"{path.name} changed after the sensor saw it ({config.fingerprint} -> "
+            f"{delivery.fingerprint}): skipped; the sensor requests the new version once it is "
+            "complete."
         )
         return
-    delivery = read_delivery(path)
     if delivery.rejected:
-        moved = reject_file(path, delivery.rejected)
-        context.log.error(f"Rejected {path.name}: {delivery.rejected}. Moved to {moved}.")
+        moved = quarantine(path, delivery.rejected, inbox)
+        where = f"Moved to {moved}" if moved else "It could not be moved and stays in the inbox"
+        context.log.error(f"Rejected {path.name}: {delivery.rejected}. {where}.")
         yield dg.AssetObservation(
             asset_key=context.asset_key,
-            metadata={"rejected_file": str(moved), "reason": delivery.rejected},
+            metadata={"rejected_file": str(moved or path), "reason": delivery.rejected},
         )
         return
     start, end = day_window(delivery.day)
-    columns = [*COLUMNS, "source_file"]
+    columns = sql.SQL(", ").join(map(sql.Identifier, [*COLUMNS, "source_file"]))
     with postgres.connection() as conn, conn.cursor() as cur:
         cur.execute("select pg_advisory_xact_lock(%s)", (LANDING_LOCK,))
         cur.execute(LANDING_DDL)
@@ -191,9 +213,10 @@ def incoming_readings(
         replaced = cur.rowcount
         execute_values(
             cur,
-            f"insert into phase5.incoming_readings ({', '.join(columns)}) values %s",
+            sql.SQL("insert into phase5.incoming_readings ({}) values %s").format(columns),
             [tuple(r[c] for c in COLUMNS) + (path.name,) for r in delivery.rows],
         )
+    # Committed. Nothing below can fail the run: the rows are in, whatever happens to the file.
     metadata = {
         "file": path.name,
         "day": str(delivery.day),
@@ -202,12 +225,18 @@ def incoming_readings(
         "bad_rows": len(delivery.bad_rows),
     }
     if delivery.bad_rows:
-        where = write_bad_rows(path, delivery.bad_rows)
+        where = write_bad_rows(path, delivery.bad_rows, inbox)
         context.log.warning(
-            f"{path.name}: {len(delivery.bad_rows)} invalid rows skipped (listed in {where}); "
+            f"{path.name}: {len(delivery.bad_rows)} invalid rows skipped (listed in "
+            f"{where or 'no file: the rejected directory is not writable'}); "
             f"first: line {delivery.bad_rows[0].line}: {delivery.bad_rows[0].reason}"
         )
-        metadata["bad_rows_file"] = str(where)
+        if where:
+            metadata["bad_rows_file"] = str(where)
+    archived = archive(path, inbox)
+    if archived is None:
+        context.log.warning(f"{path.name} could not be moved to processed/: it stays in the inbox.")
+    metadata["processed_file"] = str(archived or path)
     context.log.info(f"Loaded {len(delivery.rows)} readings of {delivery.day} from {path.name}.")
     yield dg.MaterializeResult(metadata=metadata)
 
@@ -223,6 +252,66 @@ def run_key_for(file: IncomingFile) -> str | None:
     return None
 
 
+# Given: a delivery whose run failed (the database was down, say) is requested again.
+MAX_LOAD_ATTEMPTS = 3
+RETRY_AFTER_SECONDS = (60, 600)  # after the first and the second failed run
+
+
+def retry_failed_loads(
+    context: dg.SensorEvaluationContext, files: list[IncomingFile]
+) -> list[dg.RunRequest]:
+    """Given: requests for the files still here after their run failed; quarantines hopeless ones.
+
+    A loaded or rejected file leaves the incoming directory, so a file still here after its run
+    finished was not loaded. It is requested again a minute after the first failure and ten
+    minutes after the second; after three failed runs it is moved to ``rejected/`` with the last
+    run's error. Never raises: a broken lookup only delays the retry to the next tick.
+    """
+    try:
+        instance = context.instance
+    except dg.DagsterInvariantViolationError:  # a test context built without an instance
+        return []
+    requests = []
+    for file in files:
+        key = run_key_for(file)
+        if not key:
+            continue
+        keys = [key, *(f"{key}:retry{n}" for n in range(1, MAX_LOAD_ATTEMPTS))]
+        try:
+            records = instance.get_run_records(dg.RunsFilter(tags={"dagster/run_key": keys}))
+            if not records or any(
+                r.dagster_run.is_success or not r.dagster_run.is_finished for r in records
+            ):
+                continue  # not launched yet, still running, or loaded
+            last = max(records, key=lambda r: r.end_time or 0)
+            attempts = len(records)
+            if attempts >= MAX_LOAD_ATTEMPTS:
+                failures = instance.all_logs(
+                    last.dagster_run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE
+                )
+                error = failures[-1].dagster_event.step_failure_data.error if failures else None
+                while error is not None and error.cause is not None:
+                    error = error.cause
+                error = error.message.strip() if error else "see the run's logs"
+                reason = (
+                    f"loading failed {attempts} times; the last run "
+                    f"({last.dagster_run.run_id}) said: {error[:500]}"
+                )
+                moved = quarantine(Path(file.path), reason)
+                context.log.error(f"Rejected {file.name}: {reason}. Moved to {moved}.")
+            elif time.time() - (last.end_time or 0) >= RETRY_AFTER_SECONDS[attempts - 1]:
+                requests.append(
+                    dg.RunRequest(
+                        run_key=f"{key}:retry{attempts}",
+                        run_config=ingest_run_config(file),
+                        tags={"phase5/file": file.name},
+                    )
+                )
+        except Exception as exc:  # noqa: BLE001 - the sensor must keep ticking
+            context.log.warning(f"Could not check the runs of {file.name}: {exc}")
+    return requests
+
+
 @dg.sensor(
     name="phase5_incoming_file_sensor",
     job=ingest_job,
@@ -235,7 +324,8 @@ def incoming_file_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
     # first. It never raises, so a strange directory cannot crash the sensor.
     files = ready_files()
 
-    # TODO 2: read the cursor: JSON of {file name: fingerprint}; None on the very first tick.
+    # TODO 2: read the cursor with load_cursor(context.cursor): {file name: fingerprint}, empty
+    # on the very first tick (and if the stored cursor is unreadable).
     seen: dict[str, str] = {}
     requests: list[dg.RunRequest] = []
     for file in files:
@@ -247,8 +337,10 @@ def incoming_file_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
     # TODO 2: the new cursor: the fingerprint of every file still in the directory (requested
     # now or earlier), and nothing else, so it never grows forever.
     cursor = None
+    # Given: files whose run failed are requested again (or, after three failures, rejected).
+    requests += retry_failed_loads(context, files)
     if not requests:
-        skip = f"no new complete files ({len(seen)} already requested)"
+        skip = inbox_problem() or f"no new complete files ({len(seen)} already requested)"
         return dg.SensorResult(skip_reason=skip, cursor=cursor)
     return dg.SensorResult(run_requests=requests, cursor=cursor)
 

@@ -28,7 +28,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from psycopg2 import sql
+
 from workbook.platform import db
+from workbook.platform.embedded import embedded_server_url
 
 ROOT = db.REPO_ROOT
 OUT = ROOT / "docs" / "benchmarks.md"
@@ -110,7 +113,7 @@ def _plain_dbt_build(runs: int) -> float | None:
     """
     from workbook.platform import dbt as wdbt
 
-    server = os.environ.get(db.ENV_VAR) or db.embedded_server_url()
+    server = os.environ.get(db.ENV_VAR) or embedded_server_url()
     env = {**os.environ, **wdbt.env(db.with_database(server, "workbook_test"))}
     project = wdbt.project_dir_for(ROOT / "solutions" / "phase4_dbt_assets.py")
     dbt = str(Path(PY).parent / "dbt")
@@ -226,11 +229,11 @@ def bench_generator(runs: int) -> list[Figure]:
             n = generate.load(days=days, url=url)
             gen_times.append(time.perf_counter() - t)
             rows = [r for _, rs in generate.generate(days) for r in rs]
-            buf = generate._copy_text(rows)
+            buf = db.copy_buffer(rows)
             with db.connect(url) as conn, conn.cursor() as cur:
                 cur.execute("create temp table floor (like source.weather_readings)")
                 t = time.perf_counter()
-                cur.copy_expert(generate.COPY_SQL.replace(generate.SOURCE_TABLE, "floor"), buf)
+                cur.copy_expert(generate.copy_sql(sql.Identifier("floor")).as_string(cur), buf)
                 copy_times.append(time.perf_counter() - t)
         rate, floor = n / statistics.median(gen_times), n / statistics.median(copy_times)
         figures.append(Figure("generator", f"generator, {days} days × 12 cities ({n:,} rows)",

@@ -43,6 +43,12 @@ def _start(text: str) -> date:
         ) from None
 
 
+def _directory(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a directory is needed, not an empty string")
+    return Path(text)
+
+
 def _seed(text: str) -> int:
     try:
         return int(text)
@@ -60,8 +66,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cities", help=f"comma-separated subset of: {', '.join(gen.CITY_NAMES)}", default=None
     )
-    parser.add_argument("--to-csv", type=Path, metavar="DIR", help="write one CSV per day instead")
+    parser.add_argument(
+        "--to-csv", type=_directory, metavar="DIR", help="write one CSV per day instead"
+    )
     args = parser.parse_args(argv)
+    try:
+        gen.check_range(args.start, args.days)
+    except ValueError as exc:
+        parser.error(f"--start {args.start} with --days {args.days}: {exc}")
+    if args.to_csv is not None and args.to_csv.exists() and not args.to_csv.is_dir():
+        parser.error(f"--to-csv {args.to_csv} is not a directory")
 
     cities = None
     if args.cities is not None:
@@ -73,13 +87,31 @@ def main(argv: list[str] | None = None) -> int:
                 f"choose from {', '.join(gen.CITY_NAMES)}"
             )
 
-    if args.to_csv:
-        paths = gen.write_csv(args.to_csv, args.days, args.start, args.seed, cities)
-        print(f"Wrote {len(paths)} CSV file(s) to {args.to_csv}")
-        return 0
+    try:
+        return _run(args, cities, gen)
+    except KeyboardInterrupt:
+        done = (
+            "the files already written are complete; no partial file is left"
+            if args.to_csv is not None
+            else "nothing was loaded (the transaction was rolled back)"
+        )
+        print(f"generate_weather.py: interrupted: {done}", file=sys.stderr)
+        return 130
 
+
+def _run(args: argparse.Namespace, cities: list[str] | None, gen) -> int:
     from workbook.platform.db import DatabaseError, database_url, describe
 
+    if args.to_csv is not None:
+        try:
+            paths = gen.write_csv(args.to_csv, args.days, args.start, args.seed, cities)
+        except OSError as exc:
+            where = exc.filename or args.to_csv
+            print(f"generate_weather.py: error: cannot write {where}: {exc.strerror or exc}",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        print(f"Wrote {len(paths)} CSV file(s) to {args.to_csv}")
+        return 0
     try:
         url = database_url()
         n = gen.load(args.days, args.start, args.seed, cities, url=url, progress=args.days > 60)
@@ -92,4 +124,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # before main() could handle it (while importing)
+        print("generate_weather.py: interrupted", file=sys.stderr)
+        sys.exit(130)

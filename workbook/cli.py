@@ -260,24 +260,30 @@ def db(action, rest) -> int:
       uv run workbook db stop
     """
     from workbook.platform import db as database
+    from workbook.platform import embedded
 
     if rest and action != "psql":
         raise click.UsageError(f"`db {action}` takes no arguments, got {' '.join(rest)!r}")
     if action == "url":
         print(database.database_url())
     elif action == "status":
-        _db_status(database)
+        if not os.environ.get(database.ENV_VAR) and (
+            not_running := embedded.embedded_not_running()
+        ):
+            print(not_running)  # a status reports; it does not start the server
+            return 3
+        _db_status(database, embedded)
     elif action == "psql":
         return database.psql(list(rest))
     elif os.environ.get(database.ENV_VAR):
         print(f"{database.ENV_VAR} is set: that server is not the workbook's to stop.")
         return 1
     else:
-        print("stopped" if database.stop_embedded() else "the embedded server was not running")
+        print(embedded.stop_embedded())
     return 0
 
 
-def _db_status(database) -> None:
+def _db_status(database, embedded) -> None:
     from workbook.platform.generate import source_row_count
 
     configured = os.environ.get(database.ENV_VAR)
@@ -285,7 +291,7 @@ def _db_status(database) -> None:
     with database.connect(url) as conn, conn.cursor() as cur:
         cur.execute("select version(), current_setting('TimeZone')")
         version, tz = cur.fetchone()
-    source = "WORKBOOK_DATABASE_URL" if configured else f"embedded server in {database.PGDATA}"
+    source = "WORKBOOK_DATABASE_URL" if configured else f"embedded server in {embedded.PGDATA}"
     print(f"database : {database.describe(url)} ({source})")
     print(f"url      : {database.mask(url)}")
     print(f"server   : {version.split(',')[0]}, time zone {tz}")

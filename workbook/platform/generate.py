@@ -27,12 +27,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from psycopg2 import sql
+
 from workbook.platform.rules import day_window
 
 DEFAULT_SEED = 42
 DEFAULT_START = date(2024, 1, 1)
 DEFAULT_DAYS = 30
 SOURCE_TABLE = "source.weather_readings"
+SOURCE = sql.Identifier("source", "weather_readings")
 
 RATE_MISSING_TEMPERATURE = 0.02
 RATE_MISSING_OTHER = 0.01
@@ -170,6 +173,20 @@ def readings_for_day(city: City, day: date, seed: int, station: tuple[str, str])
     return rows
 
 
+LAST_DAY = date.max - timedelta(days=1)  # 9999-12-30: the last day whose end is a date
+
+
+def check_range(start: date, days: int) -> None:
+    """ValueError (one line) unless ``days`` days from ``start`` all end within the calendar.
+
+    Checked before anything is written, so a bad range writes nothing at all.
+    """
+    if days < 1 or start > LAST_DAY or days > (LAST_DAY - start).days + 1:
+        raise ValueError(
+            f"{days} day(s) from {start} run past {LAST_DAY}, the last day the workbook can store"
+        )
+
+
 def generate(
     days: int = DEFAULT_DAYS,
     start: date = DEFAULT_START,
@@ -177,6 +194,7 @@ def generate(
     cities: Iterable[str] | None = None,
 ) -> Iterator[tuple[date, list[tuple]]]:
     """Yield ``(day, rows)`` for each day, every selected city's readings together."""
+    check_range(start, days)
     chosen = [c for c in CITIES if cities is None or c.name in set(cities)]
     stations = _stations(seed)
     for offset in range(days):
@@ -187,9 +205,9 @@ def generate(
         yield day, rows
 
 
-CREATE_SOURCE_SQL = f"""
+CREATE_SOURCE_SQL = sql.SQL("""
 create schema if not exists source;
-create table if not exists {SOURCE_TABLE} (
+create table if not exists {source} (
     station_id text not null,
     station_name text not null,
     city text not null,
@@ -203,11 +221,14 @@ create table if not exists {SOURCE_TABLE} (
     precipitation_mm double precision,
     condition text not null
 );
-create index if not exists weather_readings_observed_at on {SOURCE_TABLE} (observed_at);
-"""
+create index if not exists weather_readings_observed_at on {source} (observed_at);
+""").format(source=SOURCE)
 
 
-COPY_SQL = f"copy {SOURCE_TABLE} ({', '.join(COLUMNS)}) from stdin"
+def copy_sql(table: sql.Composable = SOURCE) -> sql.Composed:
+    """``copy <table> (<COLUMNS>) from stdin``, composed (identifiers quoted, never formatted)."""
+    columns = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
+    return sql.SQL("copy {} ({}) from stdin").format(table, columns)
 
 
 def load(
@@ -225,6 +246,7 @@ def load(
     """
     from workbook.platform.db import connect, copy_buffer
 
+    check_range(start, days)
     city_list = list(cities) if cities is not None else list(CITY_NAMES)
     total = 0
     with connect(url) as conn, conn.cursor() as cur:
@@ -232,15 +254,16 @@ def load(
         cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (SOURCE_TABLE,))
         cur.execute(CREATE_SOURCE_SQL)
         cur.execute(
-            f"delete from {SOURCE_TABLE} where observed_at >= %s and observed_at < %s"
-            " and city = any(%s)",
+            sql.SQL(
+                "delete from {} where observed_at >= %s and observed_at < %s and city = any(%s)"
+            ).format(SOURCE),
             (*day_window(start, days), city_list),
         )
         batch: list[tuple] = []
         for i, (_, rows) in enumerate(generate(days, start, seed, city_list), 1):
             batch.extend(rows)
             if len(batch) >= 50_000 or i == days:
-                cur.copy_expert(COPY_SQL, copy_buffer(batch))
+                cur.copy_expert(copy_sql().as_string(cur), copy_buffer(batch))
                 total += len(batch)
                 batch = []
                 if progress:
@@ -257,20 +280,26 @@ def write_csv(
 ) -> list[Path]:
     """Write one CSV per day (``weather_YYYY-MM-DD.csv``) for the sensor phase.
 
-    Each file is written under a temporary name and renamed, so a watcher never sees half a file.
+    Each file is written under a temporary name and renamed, so a watcher never sees half a file;
+    if writing fails or is interrupted, the temporary file is removed (the complete ones stay).
     """
+    check_range(start, days)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for day, rows in generate(days, start, seed, cities):
         path = directory / f"weather_{day.isoformat()}.csv"
         tmp = directory / f".{path.name}.part"
-        with tmp.open("w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(COLUMNS)
-            for r in rows:
-                writer.writerow(["" if v is None else v.isoformat() if isinstance(v, datetime) else v
-                                 for v in r])  # fmt: skip
-        tmp.replace(path)
+        try:
+            with tmp.open("w", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(COLUMNS)
+                for r in rows:
+                    writer.writerow(["" if v is None else v.isoformat() if isinstance(v, datetime)
+                                     else v for v in r])  # fmt: skip
+            tmp.replace(path)
+        except BaseException:  # Ctrl-C included: never leave half a file behind
+            tmp.unlink(missing_ok=True)
+            raise
         written.append(path)
     return written
 
@@ -283,7 +312,7 @@ def source_row_count(url: str | None = None) -> int:
         cur.execute("select to_regclass(%s)", (SOURCE_TABLE,))
         if cur.fetchone()[0] is None:
             return 0
-        cur.execute(f"select count(*) from {SOURCE_TABLE}")
+        cur.execute(sql.SQL("select count(*) from {}").format(SOURCE))
         return cur.fetchone()[0]
 
 

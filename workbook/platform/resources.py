@@ -109,7 +109,9 @@ class PostgresResource(dg.ConfigurableResource):
                     )
                 )
             if where is not None:
-                cur.execute("select to_regclass(%s)", (f'"{schema}"."{table}"',))
+                cur.execute(
+                    "select to_regclass(%s)", (sql.Identifier(schema, table).as_string(cur),)
+                )
                 if cur.fetchone()[0] is not None:
                     cur.execute(sql.SQL("delete from {} where ").format(ident) + sql.SQL(where),
                                 params)  # fmt: skip
@@ -137,7 +139,7 @@ class PostgresIOManager(dg.ConfigurableIOManager):
         schema, table = table_for(context.asset_key)
         query = sql.SQL("select * from {}").format(sql.Identifier(schema, table))
         with self._pg().connection() as conn, conn.cursor() as cur:
-            cur.execute("select to_regclass(%s)", (f'"{schema}"."{table}"',))
+            cur.execute("select to_regclass(%s)", (sql.Identifier(schema, table).as_string(cur),))
             if cur.fetchone()[0] is None:
                 raise dg.Failure(
                     f"Table {schema}.{table} does not exist yet: materialize "

@@ -143,7 +143,7 @@ def test_sensor_keeps_a_cursor(phase, folder):
     got, cursor = tick(phase, cursor, "TODO 2")
     assert names(got) == [first[0].name], (
         f"TODO 2: {first[0].name} was delivered again with new content, and the sensor requested "
-        f"{names(got) or 'nothing'}: compare fingerprints (size and mtime), not just names"
+        f"{names(got) or 'nothing'}: compare fingerprints, not just names"
     )
     first[1].unlink()
     got, cursor = tick(phase, cursor, "TODO 2")
