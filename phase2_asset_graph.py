@@ -65,10 +65,12 @@ database hands you timestamps in its session's time zone, so convert, e.g. with
 Asset checks (TODO 5)
     An asset check is a data-quality test attached to an asset; its result shows next to the
     asset in the UI. A *blocking* check (``blocking=True``) also stops the run: if it fails,
-    the assets downstream of the checked one are not materialized in that run, so bad data
-    never reaches ``city_aggregates`` and the report. A non-blocking check only reports.
-    Try it once TODO 5 is done: make ``validate_readings`` keep glitches, Materialize all, and
-    watch ``city_aggregates`` being skipped.
+    its step fails, and the assets downstream of the checked one are not materialized in that
+    run, so bad data never reaches ``city_aggregates`` and the report. A non-blocking check
+    only reports. Try it once TODO 5 is done: make ``validate_readings`` keep glitches,
+    Materialize all, and open the run: it is Failed at the check's step, and
+    ``city_aggregates`` and ``weather_report`` never started (in the graph they show the failed
+    run; their previous materialization, if any, is still the one stored).
 
 The steps (the grader checks each one on the seeded dataset)
     TODO 1  ``validate_readings(rows)``: return ``(valid_rows, rejected)`` where ``rejected`` maps

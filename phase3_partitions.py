@@ -137,7 +137,7 @@ Try it
     uv run workbook check 3        grade this file;  uv run workbook hint 3 for hints
     uv run dg dev                  group phase3: the partition bar shows which days exist.
         Select daily_readings > Materialize > a range of 7 days > Launch backfill: 7 runs
-        (Overview > Backfills). Run a day again: its row count stays the same.
+        (Runs page, Backfills tab). Run a day again: its row count stays the same.
         Select daily_readings_batched and backfill the same range: 1 run.
     The same from the terminal (each run shows up in the UI's history):
         uv run dg launch --assets phase3/daily_readings --partition 2024-01-14

@@ -17,6 +17,13 @@ from pathlib import Path
 MAX_DAYS = 3650
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Bad arguments exit with status 2 and one line that says what is wrong (not the usage)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def _days(text: str) -> int:
     try:
         value = int(text)
@@ -50,7 +57,6 @@ def _seed(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from workbook.cli import OneLineParser  # bad arguments: exit 2 with one line
     from workbook.platform import generate as gen
 
     parser = OneLineParser(prog="generate_weather.py", description=__doc__.splitlines()[0])

@@ -54,6 +54,9 @@ Try it
     uv run workbook check 1        grade this file (✓/✗ per rule, with hints)
     uv run workbook hint 1         hints, from a nudge to a near-answer
     uv run dg dev                  open http://localhost:3000, find group phase1, Materialize all
+                                   (its log says "Using temporary directory ... will be removed":
+                                   that is Dagster's scratch space; your run history is kept in
+                                   .dagster_home/, as the workbook's dagster.yaml says)
     uv run dg launch --assets phase1/raw_weather_data,phase1/cleaned_weather_data
                                    the same from the terminal, no UI: one run of both assets,
                                    recorded in the UI's run history like a click

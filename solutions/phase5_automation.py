@@ -85,9 +85,10 @@ Try it (the sensors are STOPPED until you turn them on, so nothing surprises you
                                          sensors: phase5_automation_sensor is the one that
                                          evaluates the automation conditions
     uv run dg dev                        open http://localhost:3000
-    1. Automation (left bar): turn on ``phase5_incoming_file_sensor`` and
-       ``phase5_automation_sensor`` (toggle in the Running column). ``dg dev`` runs the daemon
-       that evaluates them.
+    1. Automation (left bar): tick the checkboxes of ``phase5_incoming_file_sensor`` and
+       ``phase5_automation_sensor``, then Actions > Start 2 automations (or open a sensor and
+       turn on the toggle at the top of its page). ``dg dev`` runs the daemon that
+       evaluates them.
     2. Deliver a file:
            uv run python data/generate_weather.py --days 1 --start 2024-02-01 --to-csv data/incoming
        Within a few seconds the sensor launches a run of ``phase5_ingest_job`` (Runs page); when

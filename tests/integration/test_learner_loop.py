@@ -314,3 +314,142 @@ def test_dbt_errors_name_the_model_and_line(tmp_path, sql, error, expected):
     assert explain.explain_dbt_error("Completed successfully", tmp_path) is None
     # what explain_failure does with dagster-dbt's exception
     assert explain.explain_error("DagsterDbtCliRuntimeError", error).startswith("dbt model broken")
+
+
+# --- the learner's loop, polished ------------------------------------------------------------
+
+
+def test_check_verbose_runs_and_shows_tracebacks(tmp_path):
+    """`-v` once crashed every phase (pytest rejected --tb=long: the runner disables the
+    terminal plugin that owns it); now the traceback comes with each outcome."""
+    (tmp_path / PHASE1).write_text("import dagster as dg\nraise RuntimeError('boom')\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "workbook.cli", "check", "1", "-v", "--exercises-dir", str(tmp_path)],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 1, out.stderr
+    assert "could not run" not in out.stdout + out.stderr and "0/5 requirements pass." in out.stdout
+    assert "RuntimeError: boom" in out.stdout and "      | " in out.stdout, out.stdout
+    assert "Full tracebacks" not in out.stdout  # -v does not advertise -v
+
+
+def test_long_values_are_cut_in_every_message():
+    value = repr({i: {"city": "Anchorage", "temperature_c": 1.5} for i in range(20000)})
+    message = (f'Type check failed for step output "result" - expected type "[Any]". '
+               f'Description: Value "{value}" of python type "dict" must be a list.')  # fmt: skip
+    text = explain.explain_error("DagsterTypeCheckDidNotPass", message)
+    assert text.startswith("the asset returned a dict, but its return annotation says list"), text
+    assert len(text) < 400
+    # the same value with Dagster's own cut at 500,000 characters: still one line
+    cut_by_dagster = message[:500_000] + " (TRUNCATED)"
+    assert explain.explain_error("DagsterTypeCheckDidNotPass", cut_by_dagster) == text
+    # any other message quoting a value: each line cut, with how much was left out
+    other = explain.explain_error("KeyError", "x" * 100_000)
+    assert len(other) < 600 and "more characters)" in other
+    req = next(iter(requirements()[1].values()))
+    lines = render_outcomes([results.Outcome(req, False, "y" * 100_000)])
+    assert max(map(len, lines)) < 600
+
+
+def test_ids_are_shown_and_one_reason_is_not_claimed_above_a_pass():
+    lines = render_outcomes(_outcomes(1, {"depends_on_raw_weather_data"}))
+    assert (
+        "  ✓ cleaned_weather_data depends on raw_weather_data (TODO 1)  [depends_on_raw_weather_data]"
+        in lines
+    )
+    assert any(line.endswith("[drops_unusable_readings]") for line in lines)
+    same = [results.Outcome(o.requirement, o.passed, "" if o.passed else "the same cause")
+            for o in _outcomes(1, {"depends_on_raw_weather_data"})]  # fmt: skip
+    text = "\n".join(render_outcomes(same))
+    assert "Every requirement below fails for one reason" not in text
+    assert "Every ✗ below fails for one reason:" in text and text.count("the same cause") == 1
+    from workbook.learner import watch
+
+    screen = watch.render(watch.State(phase=1, follow=False, outcomes=same), interactive=True)
+    assert "✓ cleaned_weather_data depends on raw_weather_data (TODO 1)  [depends_on" in screen
+
+
+def test_a_file_that_does_not_load_shows_the_hint_that_explains_it(tmp_path):
+    from workbook.course.phases import PhaseLoadError, load_phase
+
+    text = (REPO_ROOT / "phase5_automation.py").read_text()
+    assert text.count("SUMMARY_FRESHNESS = None") == 1
+    (tmp_path / "phase5_automation.py").write_text(
+        text.replace("SUMMARY_FRESHNESS = None",
+                     "SUMMARY_FRESHNESS = dg.FreshnessPolicy(maximum_lag_minutes=60)")
+    )  # fmt: skip
+    with pytest.raises(PhaseLoadError) as error:
+        load_phase(5, "exercises", tmp_path)
+    why = str(error.value)
+    assert "FreshnessPolicy() takes no arguments" in why
+    lines = render_outcomes([results.Outcome(r, False, why) for r in requirements()[5].values()])
+    hint_lines = [line for line in lines if "hint" in line]
+    assert len(hint_lines) == 1 and "maximum_lag_minutes is the old API" in hint_lines[0], lines
+    assert "[summary_freshness_policy]" in hint_lines[0]
+
+
+def test_follow_mode_regrades_phase_4_on_a_dbt_save():
+    from workbook.learner import watch
+
+    mart = {REPO_ROOT / "dbt_project" / "models" / "marts" / "daily_weather_summary.sql"}
+    state = watch.State(phase=5, follow=True)
+    assert watch._relevant(state, mart) and state.phase == 4
+    fixed = watch.State(phase=5, follow=False)
+    assert not watch._relevant(fixed, mart) and fixed.phase == 5
+    assert watch._relevant(watch.State(phase=4, follow=False), mart)
+    other = watch.State(phase=4, follow=True)
+    assert watch._relevant(other, {REPO_ROOT / "phase2_asset_graph.py"}) and other.phase == 2
+
+
+def test_watch_keys_work_on_windows(monkeypatch):
+    import types
+
+    from workbook.learner import keys
+
+    pressed = ["H"]
+    fake = types.SimpleNamespace(kbhit=lambda: bool(pressed), getwch=lambda: pressed.pop())
+    monkeypatch.setitem(sys.modules, "msvcrt", fake)
+    monkeypatch.setattr(keys.os, "name", "nt")
+    terminal = keys.Keys()
+    assert terminal.read(0.5) == "h" and terminal.read(0.05) is None
+    terminal.restore()
+
+
+def test_a_dbt_parse_error_is_reported_once_with_its_line(tmp_path, capfd):
+    import shutil
+
+    from workbook.platform import dbt
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(REPO_ROOT / "dbt_project", project,
+                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))  # fmt: skip
+    mart = project / "models" / "marts" / "daily_weather_summary.sql"
+    mart.write_text("select city\nfrom {{ ref('stg_weather_reading') }}\n")
+    with pytest.raises(dbt.DbtProjectError) as error:
+        dbt.prepare(project)
+    assert str(error.value) == (
+        f"dbt model daily_weather_summary ({mart}, line 2): ref('stg_weather_reading') names no model"
+    )
+    printed = capfd.readouterr()
+    assert "stg_weather_reading" not in printed.out + printed.err, "dbt printed it a second time"
+
+
+LEARNER_TEXTS = [*(REPO_ROOT / f"{name}.py" for name in __import__(
+    "workbook.course.phases", fromlist=["PHASES"]).PHASES.values()),
+    REPO_ROOT / "README.md", REPO_ROOT / "workbook" / "course" / "requirements.toml",
+    REPO_ROOT / "workbook" / "course" / "explain.py", REPO_ROOT / "dbt_project" / "README.md"]  # fmt: skip
+
+
+def test_texts_name_commands_and_screens_that_exist():
+    """dbt by hand is `uv run workbook dbt ...` (plain dbt lacks the connection settings), and
+    the UI's words are Dagster 1.13's (tests/e2e/test_browser.py checks them on the real pages)."""
+    for path in LEARNER_TEXTS:
+        text = path.read_text()
+        assert "uv run dbt " not in text, f"{path.name}: use `uv run workbook dbt ...`"
+        for stale in ("Overview > Backfills", "Running column", "being skipped"):
+            assert stale not in text, f"{path.name} still says {stale!r}"
+    assert "`uv run workbook dbt compile`" in explain._DBT_FIX["Database"]
+    phase3 = (REPO_ROOT / "phase3_partitions.py").read_text()
+    phase5 = (REPO_ROOT / "phase5_automation.py").read_text()
+    assert "Runs page, Backfills tab" in phase3 and "Actions > Start 2 automations" in phase5
+    assert "Using temporary directory" in (REPO_ROOT / "phase1_basic_assets.py").read_text()

@@ -113,6 +113,7 @@ def test_wrong_implementation_is_rejected(graded, mutant):
             message = outcomes[rid]["message"]
             assert mutant["says"] in message, f"{mutant['name']}: {rid} says {message!r}"
             assert "Traceback" not in message and len(message.splitlines()) <= 4, message
+            assert len(message) < 1500, f"{mutant['name']}: {len(message)} characters"
 
 
 def test_every_requirement_has_a_title_and_hints():

@@ -40,6 +40,25 @@ _IMPORTS = {
 }
 
 
+# A learner's value can be huge (a whole table in a type-check message): every message that can
+# hold one is cut here, line by line and in lines, before it reaches the terminal or a report.
+MAX_LINE = 500  # a grader's own sentence fits; a learner's table does not
+MAX_LINES = 40
+
+
+def cut(text: str, width: int = MAX_LINE, lines: int = MAX_LINES) -> str:
+    """``text`` with each line cut to ``width`` characters and at most ``lines`` lines."""
+    out = []
+    for line in text.splitlines()[:lines]:
+        if len(line) > width:
+            line = f"{line[:width]}… ({len(line) - width:,} more characters)"
+        out.append(line)
+    hidden = len(text.splitlines()) - lines
+    if hidden > 0:
+        out.append(f"… ({hidden:,} more lines)")
+    return "\n".join(out)
+
+
 def _import_for(name: str) -> str:
     if name in _IMPORTS:
         return f"add `{_IMPORTS[name]}` at the top of the file"
@@ -61,6 +80,10 @@ def _name_error(message: str, where: str) -> str:
 
 def explain_load_error(exc: BaseException, path: Path) -> str:
     """Where and why a phase file does not import, with what to do: a few lines for a learner."""
+    return cut(_explain_load_error(exc, path))
+
+
+def _explain_load_error(exc: BaseException, path: Path) -> str:
     shown = _shown(path)
     if type(exc).__name__ == "DbtProjectError":  # the dbt project does not parse (Phase 4)
         return str(exc)
@@ -132,6 +155,35 @@ def _database_help(message: str) -> str:
 
 def explain_error(cls_name: str, message: str, stack: list[str] | None = None) -> str:
     """One exception (by class name, message and formatted stack) explained for a learner."""
+    return cut(_explain_error(cls_name, message, stack))
+
+
+def _type_check(message: str, at: str) -> str | None:
+    """Dagster's type-check failure (it quotes the whole value) as one line and a fix."""
+    match = re.search(
+        r'expected type "([^"]+)".*?(?:Value of type <class \'(\w+)\'>|of python type "(\w+)")',
+        message,
+        re.S,
+    )
+    declared = match.group(1) if match else ""
+    got = (match.group(2) or match.group(3)) if match else ""
+    if not match:  # Dagster cuts a long value (and the type after it) at 500,000 characters
+        cut_value = re.search(r'expected type "([^"]+)"\. Description: Value "(.)', message)
+        if not cut_value:
+            return None
+        declared = cut_value.group(1)
+        got = {"{": "dict", "[": "list", "(": "tuple", "'": "str"}.get(cut_value.group(2), "")
+        if not got:
+            return None
+    declared = "list" if declared.startswith("[") else declared.split("[")[0].lower()
+    return (
+        f"{at}the asset returned a {got}, but its return annotation says {declared}\n"
+        f"  fix: return what the annotation says, or annotate the function with the type it "
+        f"returns (e.g. `-> {got}`)"
+    )
+
+
+def _explain_error(cls_name: str, message: str, stack: list[str] | None) -> str:
     message = message.strip()
     last = message.splitlines()[-1] if message else cls_name
     last = last.removeprefix(f"{cls_name}: ")
@@ -148,13 +200,9 @@ def explain_error(cls_name: str, message: str, stack: list[str] | None = None) -
     if cls_name == "NotImplementedError":
         return f"NotImplementedError: {last}"
     if cls_name == "DagsterTypeCheckDidNotPass":
-        match = re.search(r'expected type "([^"]+)".*?Value of type <class \'(\w+)\'>', message)
-        if match:
-            declared, got = match.groups()
-            return (
-                f"{at}the asset returned a {got}, but its return annotation says {declared}\n"
-                f"  fix: annotate the function with the type it returns (e.g. `-> {got}`)"
-            )
+        found = _type_check(message, at)
+        if found:
+            return found
     if cls_name == "TypeError" and re.search(r"argument|positional|parameter", last):
         return (
             f"{at}TypeError: {last}\n"
@@ -197,8 +245,8 @@ def explain_failure(result, asset_name: str) -> str:
 _DBT_FIX = {
     "Compilation": "a Jinja error: check the {{ }} / {% %} brackets and ref()/source() calls",
     "Ref": "check the model name (the file name without .sql) in dbt_project/models/",
-    "Database": "Postgres rejected the SQL: `uv run workbook dbt compile` shows the SQL dbt "
-    "sends (in dbt_project/target/compiled/)",
+    "Database": "Postgres rejected the SQL: `uv run workbook dbt compile` (from the repository "
+    "root) shows the SQL dbt sends, in dbt_project/target/compiled/",
 }
 
 
@@ -210,4 +258,4 @@ def explain_dbt_error(text: str, project_dir: Path | None = None) -> str | None:
     if site is None:
         return None
     fix = _DBT_FIX.get(site.kind, "read the model's SQL around that line")
-    return f"{site}\n  fix: {fix}"
+    return cut(f"{site}\n  fix: {fix}")

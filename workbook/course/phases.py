@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from workbook.course.explain import explain_load_error
 from workbook.platform.paths import REPO_ROOT, SOLUTIONS, shown
 
 PHASES = {
@@ -64,6 +63,8 @@ def load_phase(phase: int, target: str, exercises_dir: Path | None = None) -> Mo
     try:
         spec.loader.exec_module(module)  # type: ignore[union-attr]
     except Exception as exc:
+        from workbook.course.explain import explain_load_error  # imports dbt's helpers: lazily
+
         del sys.modules[name]
         raise PhaseLoadError(explain_load_error(exc, path)) from exc
     _loaded[path] = module

@@ -6,6 +6,7 @@ phase's grader in ``workbook/grading/graders/``.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -20,6 +21,13 @@ class Requirement:
     title: str
     hints: tuple[str, ...]
     points: int = 1  # for classroom reports; `points = N` in requirements.toml overrides
+    # Regular expressions: when the phase file does not load and the error matches one, this
+    # requirement's hints explain that very mistake (e.g. an API that changed), so they are
+    # shown under the error (`load_errors = [...]` in requirements.toml).
+    load_errors: tuple[str, ...] = ()
+
+    def explains(self, load_error: str) -> bool:
+        return any(re.search(pattern, load_error) for pattern in self.load_errors)
 
 
 @cache
@@ -31,7 +39,12 @@ def requirements() -> dict[int, dict[str, Requirement]]:
         phase = int(phase_key.removeprefix("phase"))
         out[phase] = {
             rid: Requirement(
-                phase, rid, r["title"], tuple(r.get("hints", ())), int(r.get("points", 1))
+                phase,
+                rid,
+                r["title"],
+                tuple(r.get("hints", ())),
+                int(r.get("points", 1)),
+                tuple(r.get("load_errors", ())),
             )
             for rid, r in reqs.items()
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from workbook.course.explain import explain_exception
+from workbook.course.explain import cut, explain_exception
 from workbook.course.requirements import Requirement, requirement
 from workbook.course.results import Outcome
 
@@ -49,9 +49,10 @@ class Reporter:
                     message = str(report.longrepr).strip().splitlines()[-1]
                 message = message.removeprefix("Failed: ").removeprefix("AssertionError: ")
                 message = message.split("\nassert ")[0]
-                longrepr = str(report.longrepr)
+                # A grader's message can quote the learner's values: cut, like every message.
+                details = cut(str(report.longrepr), width=1000, lines=400)
                 self.outcomes[req.id] = Outcome(
-                    req, False, message, longrepr, report.duration, score
+                    req, False, cut(message), details, report.duration, score
                 )
 
     def pytest_exception_interact(self, node, call, report) -> None:

@@ -19,7 +19,6 @@ from workbook.platform.paths import GRADERS
 def run(
     phase: int,
     target: str = "exercises",
-    extra: list[str] | None = None,
     exercises_dir: Path | None = None,
     only: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
@@ -27,6 +26,9 @@ def run(
     """Grade one phase in this process; returns one outcome per requirement (or per ``only``).
 
     ``progress``, when given, is called with the requirement being checked as it starts.
+    Every outcome carries its full traceback in ``details`` (``check -v`` prints it), so no
+    pytest option is needed for it: pytest's terminal plugin, which owns the output options
+    (``--tb``, ``-v``, ``-q``), is disabled here, and passing one of them is a usage error.
     """
     import pytest
 
@@ -48,7 +50,6 @@ def run(
         # unraisable exceptions. The graders need neither.
         "-p", "no:faker", "-p", "no:anyio", "-p", "no:platformdirs",
         "-p", "no:unraisableexception", "-p", "no:xdist",
-        *(extra or []),
     ]  # fmt: skip
     code = pytest.main(args, plugins=[reporter])
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):

@@ -1,7 +1,8 @@
 """``workbook progress``: where you are, from the saved results (nothing is re-run).
 
 Every ``workbook check N`` and every re-grade in ``workbook watch`` saves its result in
-``.workbook/results.json``; this reads it.
+``.workbook/results.json``; this reads it. Below the grades comes the checklist of each phase's
+UI steps, read from your local Dagster's run history (``workbook/learner/checklist.py``).
 """
 
 from __future__ import annotations
@@ -55,6 +56,26 @@ def progress() -> list[PhaseProgress]:
     return rows
 
 
+def show_ui_steps() -> None:
+    from workbook.learner import checklist
+    from workbook.platform.paths import shown
+
+    try:
+        steps = checklist.checklist()
+    except Exception as exc:  # noqa: BLE001 - a checklist never stops `progress`
+        print(f"\nUI steps: the run history in {shown(checklist.instance_home())}/ could not be "
+              f"read ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")  # fmt: skip
+        return
+    done = sum(ok for phase in steps.values() for _, ok in phase)
+    total = sum(len(phase) for phase in steps.values())
+    print()
+    print(f"UI steps: {done}/{total} done (from the run history in "
+          f"{shown(checklist.instance_home())}/; a checklist, not graded)")  # fmt: skip
+    for phase, phase_steps in steps.items():
+        for line in checklist.lines(phase_steps):
+            print(f"  {phase}  {line}")
+
+
 def show() -> int:
     rows = progress()
     width = max(len(r.file) for r in rows)
@@ -69,6 +90,7 @@ def show() -> int:
         if r.stale:
             when += " (file changed since)"
         print(f"{r.phase:<6} {r.file:<{width}}  {score:>7} {mark} {when}")
+    show_ui_steps()
     current = next((r for r in rows if r.total and not r.done), None)
     print()
     if current is None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import select
 import subprocess
 import sys
 import threading
@@ -27,10 +26,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workbook.course.markers import DBT_PHASE
 from workbook.course.phases import PHASES, forget_loaded
 from workbook.course.requirements import requirement, requirements
 from workbook.course.results import Outcome, load_results, save_results
-from workbook.grading.render import render_outcomes
+from workbook.grading.render import label, matching_hints, render_outcomes, shared_cause
+from workbook.learner.keys import Keys, interactive_terminal
 from workbook.platform.paths import REPO_ROOT, WATCH_LOG
 
 DEBOUNCE_MS = 200  # editors write a file in several steps; wait for the last one
@@ -56,6 +57,9 @@ def serve() -> None:
     answers.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
         request = json.loads(line)
+        if "ui_steps" in request:
+            answers.write(json.dumps(_ui_steps(request["ui_steps"])) + "\n")
+            continue
         forget_loaded()  # the learner's file changed: import it again
         requirements.cache_clear()
         started = time.monotonic()
@@ -63,7 +67,6 @@ def serve() -> None:
             outcomes = run(
                 request["phase"],
                 "exercises",
-                ["--tb=long"] if request.get("verbose") else None,
                 exercises_dir=Path(request["dir"]) if request.get("dir") else None,
             )
             answer = {"outcomes": [_to_json(o) for o in outcomes]}
@@ -71,6 +74,16 @@ def serve() -> None:
             answer = {"error": f"the grader could not run: {type(exc).__name__}: {exc}"}
         answer["seconds"] = round(time.monotonic() - started, 3)
         answers.write(json.dumps(answer) + "\n")
+
+
+def _ui_steps(phase: int) -> dict:
+    """The phase's UI steps, [title, done] each, from the learner's Dagster run history."""
+    from workbook.learner import checklist
+
+    try:
+        return {"ui_steps": [[s.title, ok] for s, ok in checklist.checklist().get(phase, [])]}
+    except Exception as exc:  # noqa: BLE001 - a checklist must never stop the grading
+        return {"ui_steps": [], "error": f"{type(exc).__name__}: {exc}"}
 
 
 def _to_json(o: Outcome) -> dict:
@@ -102,13 +115,18 @@ class Worker:
         if not ready.startswith("{"):
             raise RuntimeError(f"the grading worker did not start; see {self.log}")
 
-    def grade(self, phase: int, exercises_dir: Path | None, verbose: bool = False) -> dict:
+    def grade(self, phase: int, exercises_dir: Path | None) -> dict:
         """Grade one phase; restarts a dead worker once."""
+        return self.ask({"phase": phase, "dir": str(exercises_dir) if exercises_dir else None})
+
+    def ui_steps(self, phase: int) -> list[tuple[str, bool]]:
+        """The phase's UI steps and whether the learner's Dagster did each."""
+        return [(title, ok) for title, ok in self.ask({"ui_steps": phase}).get("ui_steps", [])]
+
+    def ask(self, request: dict) -> dict:
         for attempt in (1, 2):
             if self.proc is None or self.proc.poll() is not None:
                 self.start()
-            request = {"phase": phase, "dir": str(exercises_dir) if exercises_dir else None,
-                       "verbose": verbose}  # fmt: skip
             try:
                 self.proc.stdin.write(json.dumps(request) + "\n")
                 self.proc.stdin.flush()
@@ -183,6 +201,8 @@ class State:
     seconds: float = 0.0
     focus: str | None = None
     hint_level: dict[str, int] = field(default_factory=dict)
+    ui_steps: list[tuple[str, bool]] = field(default_factory=list)  # not graded: a checklist
+    verbose: bool = False
 
     @property
     def failing(self) -> list[Outcome]:
@@ -198,19 +218,26 @@ def render(state: State, interactive: bool) -> str:
     if interactive:
         for o in state.outcomes:
             pointer = "›" if o.requirement.id == state.focus else " "
-            lines.append(f"{pointer} {'✓' if o.passed else '✗'} {o.requirement.title}")
+            lines.append(f"{pointer} {label(o)}")
         focused = next((o for o in state.failing if o.requirement.id == state.focus), None)
         if focused:
             lines.append("")
             lines.append(f"  {focused.requirement.title}:")
             lines += [f"    {line}" for line in focused.message.splitlines()[:8]]
+            shared = shared_cause(state.outcomes)
+            lines += [f"    {line}" for line in matching_hints(state.outcomes, shared)]
             level = state.hint_level.get(focused.requirement.id, 0)
             for n, hint in enumerate(focused.requirement.hints[:level], 1):
                 lines.append(f"    hint {n}: {hint}")
     else:
-        lines += render_outcomes(state.outcomes, hints=1)[1:]
+        lines += render_outcomes(state.outcomes, hints=1, verbose=state.verbose)[1:]
     passed = sum(o.passed for o in state.outcomes)
     lines.append(f"  {passed}/{len(state.outcomes)} requirements pass.")
+    if state.ui_steps:
+        done = sum(ok for _, ok in state.ui_steps)
+        lines.append(f"  In the UI ({done}/{len(state.ui_steps)}, not graded; "
+                     "`uv run dagster dev`):")  # fmt: skip
+        lines += [f"    [{'x' if ok else ' '}] {title}" for title, ok in state.ui_steps]
     if interactive:
         focused_id = state.focus or ""
         level = state.hint_level.get(focused_id, 0)
@@ -246,10 +273,8 @@ def watch(
     verbose: bool = False,
     max_runs: int | None = None,
 ) -> int:
-    interactive = (
-        os.name == "posix" and sys.stdin.isatty() and sys.stdout.isatty() and max_runs is None
-    )
-    state = State(phase or _first_open_phase(), follow=phase is None)
+    interactive = interactive_terminal() and max_runs is None
+    state = State(phase or _first_open_phase(), follow=phase is None, verbose=verbose)
     where = exercises_dir or REPO_ROOT
     print(f"Watching {PHASES[state.phase]}.py (and dbt_project/). Starting the grader "
           "(dagster is imported once)...", flush=True)  # fmt: skip
@@ -258,14 +283,19 @@ def watch(
     stop = threading.Event()
     threads = start_watching(where, changes, stop)
     runs = 0
-    terminal = _Keys() if interactive else None
+    terminal = Keys() if interactive else None
     try:
         pending = True
         while True:
             if pending:
-                _grade(worker, state, exercises_dir, verbose)
+                _grade(worker, state, exercises_dir, interactive)
                 runs += 1
                 _show(state, interactive)
+                if interactive:  # the checklist after the grade: the grade is what you wait for
+                    steps = worker.ui_steps(state.phase)
+                    if steps != state.ui_steps:
+                        state.ui_steps = steps
+                        _show(state, interactive)
                 pending = False
                 if state.follow and state.outcomes and not state.failing:
                     nxt = _first_open_phase(state.phase + 1)
@@ -301,9 +331,17 @@ def watch(
 
 
 def _relevant(state: State, changed: set[Path]) -> bool:
+    """Whether a batch of saved files changes the phase being graded (following the learner to
+    another phase in follow mode: a phase file to its phase, dbt_project/ to Phase 4)."""
     names = {p.name for p in changed}
-    if any(p.suffix != ".py" for p in changed) or PHASES[state.phase] + ".py" in names:
-        return True  # the phase file, or dbt_project/
+    if PHASES[state.phase] + ".py" in names:
+        return True
+    if any(p.suffix != ".py" for p in changed):  # dbt_project/: Phase 4's SQL
+        if state.phase == DBT_PHASE:
+            return True
+        if state.follow:
+            state.phase, state.focus = DBT_PHASE, None
+            return True
     if state.follow:  # the learner saved another phase's file: follow them there
         for phase, module in PHASES.items():
             if module + ".py" in names and requirements().get(phase):
@@ -312,8 +350,10 @@ def _relevant(state: State, changed: set[Path]) -> bool:
     return False
 
 
-def _grade(worker: Worker, state: State, exercises_dir: Path | None, verbose: bool) -> None:
-    answer = worker.grade(state.phase, exercises_dir, verbose)
+def _grade(worker: Worker, state: State, exercises_dir: Path | None, interactive: bool) -> None:
+    answer = worker.grade(state.phase, exercises_dir)
+    if not interactive:  # printed once per grade, so with the checklist in it
+        state.ui_steps = worker.ui_steps(state.phase)
     state.error = answer.get("error", "")
     state.seconds = answer.get("seconds", 0.0)
     state.outcomes = [_from_json(state.phase, o) for o in answer.get("outcomes", [])]
@@ -340,27 +380,6 @@ def _show(state: State, interactive: bool) -> None:
     else:
         print("-" * 72)
     print(render(state, interactive), flush=True)
-
-
-class _Keys:
-    """Single key presses from the terminal (cbreak mode), restored on exit."""
-
-    def __init__(self):
-        import termios
-        import tty
-
-        self.fd = sys.stdin.fileno()
-        self.saved = termios.tcgetattr(self.fd)
-        tty.setcbreak(self.fd)
-
-    def read(self, timeout: float) -> str | None:
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        return os.read(self.fd, 1).decode(errors="ignore").lower() if ready else None
-
-    def restore(self) -> None:
-        import termios
-
-        termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
 
 
 if __name__ == "__main__":

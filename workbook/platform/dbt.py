@@ -186,8 +186,9 @@ def _parse(project_dir: Path) -> None:
     scratch.mkdir(parents=True)
     restore_partial_parse(scratch, None)
     apply_env(url_or_placeholder())
-    args = ["parse", "--quiet", "--target-path", str(scratch), "--project-dir", str(project_dir),
-            "--profiles-dir", str(project_dir), "--log-path", str(scratch)]  # fmt: skip
+    # Silent: dbt's own copy of an error has no line; the caller reports it once, located.
+    args = ["parse", "--log-level", "none", "--target-path", str(scratch), "--project-dir",
+            str(project_dir), "--profiles-dir", str(project_dir), "--log-path", str(scratch)]  # fmt: skip
     try:
         ok, output = _run_dbt_in_process(args, project_dir)
         if not ok:

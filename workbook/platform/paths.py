@@ -30,6 +30,8 @@ BACKUPS = STATE / "backups"
 DBT_OVERLAYS = STATE / "dbt"
 WATCH_LOG = STATE / "watch-worker.log"
 AIRFLOW_HOME = REPO_ROOT / ".airflow"
+# The UI's run history (the root dagster.yaml keeps it here; `workbook progress` reads it).
+DAGSTER_HOME = REPO_ROOT / ".dagster_home"
 DEFAULT_INCOMING = DATA / "incoming"
 # The embedded server's data directory.
 PGDATA = Path(os.environ.get("WORKBOOK_PGDATA") or REPO_ROOT / ".pgdata")

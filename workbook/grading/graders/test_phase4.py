@@ -319,10 +319,18 @@ def test_alerts_derived(phase, runs, expected):
         pytest.fail(str(exc), pytrace=False)
     got = {(a["city"], a["observed_date"], a["alert"]) for a in alerts}
     want = _expected_alerts(expected)
+    missing, unexpected = sorted((want | edge) - got)[:3], sorted(got - want - edge)[:3]
+    handmade = {"Nowhere", "Edgetown"} & {city for city, *_ in missing + unexpected}
     assert got == want | edge, (
-        f"derive_alerts is wrong: missing {sorted((want | edge) - got)[:3] or 'none'}, unexpected"
-        f" {sorted(got - want - edge)[:3] or 'none'} (heat: max >= 30 °C, frost: min <= 0 °C,"
-        " storm: max wind >= 40 km/h, nothing for a null)"
+        f"derive_alerts is wrong: missing {missing or 'none'}, unexpected {unexpected or 'none'}"
+        " (heat: max >= 30 °C, frost: min <= 0 °C, storm: max wind >= 40 km/h, nothing for a"
+        " null)"
+        + (
+            "\nNowhere and Edgetown are rows the grader adds by hand, not in your data: Nowhere"
+            " has only nulls (no alert), Edgetown sits exactly on every threshold (3 alerts)"
+            if handmade
+            else ""
+        )
     )
     run = runs["learner"]
     if not _materialized(run, dg.AssetKey(["phase4", "weather_alerts"])):
