@@ -71,8 +71,8 @@ def test_ui_steps_done_through_the_webserver_are_checked(dagster_ui):
         "jobName": "__ASSET_JOB",
         "assetSelection": [{"path": ["phase1", n]} for n in ("raw_weather_data",
                                                               "cleaned_weather_data")]},
-        # Both steps in the run's process: one process per step would only add start-ups.
-        "runConfigData": {"execution": {"config": {"in_process": {}}}}}})  # fmt: skip
+        # No executor config: the location runs every step in the run's process already.
+        "runConfigData": {}}})  # fmt: skip
     assert launched["launchRun"]["__typename"] == "LaunchRunSuccess", launched
     backfill = ui.graphql(port, BACKFILL, {"p": {
         "partitionNames": ["2024-01-01", "2024-01-02", "2024-01-03"],
