@@ -131,11 +131,30 @@ def _database_help(message: str) -> str:
     )
 
 
+_PG_EXTRA = re.compile(r"^(DETAIL|HINT|CONTEXT|LINE \d+|QUERY):")
+
+
+def _postgres_error(message: str, cls_name: str) -> str | None:
+    """A PostgreSQL error as its primary message plus DETAIL (or the LINE it points at), or None.
+
+    Postgres puts the cause first and the CONTEXT (or a caret under the query) last: the last
+    line alone says "COPY daily_readings, line 278" or "^", not what went wrong.
+    """
+    lines = [line.rstrip() for line in message.splitlines() if line.strip()]
+    if len(lines) < 2 or not any(_PG_EXTRA.match(line) for line in lines[1:]):
+        return None
+    primary = lines[0].removeprefix(f"{cls_name}: ")
+    primary = re.sub(r"^psycopg2\.errors\.\w+: ", "", primary)
+    extra = next((x for x in lines[1:] if x.startswith("DETAIL:")), None)
+    extra = extra or next((x for x in lines[1:] if re.match(r"LINE \d+:", x)), None)
+    return primary + (f"\n  {' '.join(extra.split())}" if extra else "")
+
+
 def explain_error(cls_name: str, message: str, stack: list[str] | None = None) -> str:
     """One exception (by class name, message and formatted stack) explained for a learner."""
     message = message.strip()
     last = message.splitlines()[-1] if message else cls_name
-    last = last.removeprefix(f"{cls_name}: ")
+    last = _postgres_error(message, cls_name) or last.removeprefix(f"{cls_name}: ")
     where = _learner_frame(stack or [])
     at = f"{where}: " if where else ""
     if cls_name in ("DatabaseError", "OperationalError") or "Cannot connect to" in message:

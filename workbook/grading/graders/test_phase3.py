@@ -7,8 +7,9 @@ the expected rows are computed in SQL from the seeded source with explicit UTC b
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import dagster as dg
 import psycopg2.extensions
@@ -81,6 +82,66 @@ class CrashingPostgres(PostgresResource):
             yield conn
 
 
+# Every query the recording resource saw: (SQL text, parameters, rows it returned or touched).
+QUERIES: list[tuple[str, object, int]] = []
+
+
+class _Recording(psycopg2.extensions.cursor):
+    """A cursor that records each query, its parameters and its row count (QUERIES)."""
+
+    def execute(self, query, vars=None):
+        text = query.as_string(self) if isinstance(query, sql.Composable) else query
+        text = text.decode() if isinstance(text, bytes) else text
+        try:
+            return super().execute(query, vars)
+        finally:
+            QUERIES.append((" ".join(str(text).split()), vars, self.rowcount))
+
+
+class RecordingPostgres(PostgresResource):
+    """The workbook's resource, recording every query it runs (to grade *how* data is read)."""
+
+    @contextmanager
+    def connection(self):
+        with super().connection() as conn:
+            conn.cursor_factory = _Recording
+            yield conn
+
+
+def _reads(table: str) -> list[tuple[str, object, int]]:
+    """The recorded SELECTs that read ``table``."""
+    pattern = re.compile(rf"\bfrom\s+{re.escape(table)}\b", re.I)
+    return [(t, v, n) for t, v, n in QUERIES
+            if pattern.search(t) and t.lower().lstrip("( ").startswith(("select", "with"))]  # fmt: skip
+
+
+LITERAL_DAY = re.compile(r"'?\d{4}-\d{2}-\d{2}[ T\d:.+-]*'?")
+
+
+def _check_reads(table: str, window_rows: int, what: str, todo: str) -> None:
+    """The recorded reads of ``table``: values as parameters, and only the window's rows."""
+    reads = _reads(table)
+    assert reads, (
+        f"{todo}: no query read {table} through the postgres resource: use postgres.fetch(...)"
+    )
+    for text, _params, count in reads:
+        literal = LITERAL_DAY.search(text)
+        assert not literal, (
+            f"{todo}: the query that reads {table} has the window written into its text "
+            f"({literal.group(0).strip()!r}): pass values as parameters, never format them into "
+            'SQL: postgres.fetch("... where observed_at >= %s and observed_at < %s", (start, end))'
+        )
+        assert count <= window_rows, (
+            f"{todo}: a query read {count} rows of {table}, but {what} holds {window_rows}: read "
+            "only the window, in SQL (where observed_at >= %s and observed_at < %s), not "
+            "everything and then filter in Python"
+        )
+
+
+def _utc(ts) -> str:
+    return f"{ts.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
 def _describe(rows: list[dict], want: dict) -> str:
     """What is wrong with a day's stored rows compared with the oracle's valid rows."""
     got = [(r["city"], r["observed_at"]) for r in rows]
@@ -90,9 +151,9 @@ def _describe(rows: list[dict], want: dict) -> str:
     if len(got) != len(set(got)):
         parts.append(f"{len(got) - len(set(got))} are duplicates (replace, do not append)")
     if extra:
-        parts.append(f"{len(extra)} should not be there, e.g. {extra[0][0]} at {extra[0][1]}")
+        parts.append(f"{len(extra)} should not be there, e.g. {extra[0][0]} at {_utc(extra[0][1])}")
     if lost:
-        parts.append(f"{len(lost)} are missing, e.g. {lost[0][0]} at {lost[0][1]}")
+        parts.append(f"{len(lost)} are missing, e.g. {lost[0][0]} at {_utc(lost[0][1])}")
     return "; ".join(parts)
 
 
@@ -108,11 +169,16 @@ def daily(phase, instance):
     query("drop schema if exists phase3 cascade")  # no stale table can pass
     asset = given(phase, "daily_readings")
     out = {}
+    recording = {**RESOURCES, "postgres": RecordingPostgres()}
     for step, key in (("first", "2024-01-05"), ("next", "2024-01-06"), ("again", "2024-01-05")):
+        QUERIES.clear()
         run = dg.materialize(
-            [asset], partition_key=key, resources=RESOURCES, raise_on_error=False, instance=instance
-        )
+            [asset], partition_key=key, resources=recording if step == "first" else RESOURCES,
+            raise_on_error=False, instance=instance,
+        )  # fmt: skip
         out[step] = {"run": run, "rows": _table("daily_readings") if run.success else []}
+        if step == "first":
+            out["queries"] = list(QUERIES)
     crashing = {**RESOURCES, "postgres": CrashingPostgres()}
     run = dg.materialize(
         [asset],
@@ -143,10 +209,17 @@ def test_daily_readings_one_utc_day(daily):
     want = expected(_window("2024-01-05", "2024-01-05"))["valid"]
     keys = [(r["city"], r["observed_at"]) for r in rows]
     hint = ""
-    if any(ts == day("2024-01-06") for _, ts in keys):
+    outside = {ts for _, ts in keys if not day("2024-01-05") <= ts < day("2024-01-06")}
+    if outside and outside <= {day("2024-01-06")}:
         hint = " The next day's 00:00 reading is in: the window's end is exclusive (< end)."
-    elif any(not day("2024-01-05") <= ts < day("2024-01-06") for _, ts in keys):
-        hint = " Rows from outside the UTC day are in: use partition_time_window, not the session's dates."
+    elif outside:
+        first = min(outside)
+        hint = (
+            f" Rows from outside the UTC day are in (e.g. {first.astimezone(UTC):%Y-%m-%d %H:%M}"
+            " UTC): the day "
+            "was cut in the session's time zone; compare observed_at with the aware timestamps "
+            "of partition_time_window, not with dates."
+        )
     assert len(keys) == len(want) and set(keys) == set(want), (
         f"partition 2024-01-05: {_describe(rows, want)}.{hint}"
     )
@@ -156,6 +229,13 @@ def test_daily_readings_one_utc_day(daily):
     assert not wrong, (
         f"{len(wrong)} temperature_c values differ from validate_readings', e.g. {wrong[0]}"
     )
+    window_rows = query(
+        "select count(*) as n from source.weather_readings"
+        " where observed_at >= %(start)s and observed_at < %(end)s",
+        _window("2024-01-05", "2024-01-05"),
+    )[0]["n"]
+    QUERIES[:] = daily["queries"]
+    _check_reads("source.weather_readings", window_rows, "the partition's UTC day", "TODO 1")
 
 
 def test_daily_readings_metadata(daily):
@@ -236,6 +316,13 @@ def test_single_run_backfill(phase, batched):
     assert meta.get("row_count") == len(want), (
         f"metadata 'row_count' must be {len(want)} for the range, got {meta.get('row_count')}"
     )
+    counts = expected(_window("2024-01-03", "2024-01-09"))["counts"]
+    for reason, n in counts.items():
+        name = f"rejected_{reason}"
+        assert meta.get(name) == n, (
+            f"metadata {name!r} must be {n} for the range 2024-01-03..09, got "
+            f"{meta.get(name, 'nothing')!r}: report the same counts as daily_readings"
+        )
 
 
 # --- TODO 4: daily_city_aggregates, incremental ---------------------------------------------------
@@ -259,14 +346,30 @@ def aggregates(phase, instance):
         + sql.SQL(VALID_ROWS_SQL) + sql.SQL(") v"),
         _window("2024-01-04", "2024-01-06"),
     )  # fmt: skip
+    # The grader's own rows differ from what the source would give (an hour missing, other
+    # temperatures), so aggregating the source instead of daily_readings shows.
+    query(SEED_CHANGES_SQL)
     out = {}
+    recording = {**RESOURCES, "postgres": RecordingPostgres()}
     for step, key in (("first", "2024-01-05"), ("next", "2024-01-06"), ("again", "2024-01-05")):
+        QUERIES.clear()
         run = dg.materialize(
-            [asset], partition_key=key, resources=RESOURCES, raise_on_error=False, instance=instance
-        )
+            [asset], partition_key=key, resources=recording if step == "first" else RESOURCES,
+            raise_on_error=False, instance=instance,
+        )  # fmt: skip
         _fail_unless_success(run, "daily_city_aggregates")
         out[step] = _table("daily_city_aggregates")
+        if step == "first":
+            out["queries"] = list(QUERIES)
+            out["meta"] = _meta(run, "phase3__daily_city_aggregates")
     return out
+
+
+SEED_CHANGES_SQL = """
+delete from phase3.daily_readings where extract(hour from observed_at at time zone 'UTC') = 3;
+update phase3.daily_readings set temperature_c = temperature_c + 2
+where extract(hour from observed_at at time zone 'UTC') = 12;
+"""
 
 
 def test_incremental_daily_aggregates(aggregates):
@@ -289,5 +392,19 @@ def test_incremental_daily_aggregates(aggregates):
                 tolerance = 0.01 + 1e-9 if field == "mean_temperature_c" else 1e-6
                 assert abs(float(r[field]) - float(w[field])) <= tolerance, (
                     f"{label}: {r['city']} {r['day']} {field} is {r[field]}, expected {w[field]} "
-                    "(aggregate the validated rows of phase3.daily_readings)"
+                    "(aggregate the rows of phase3.daily_readings: the grader wrote its own "
+                    "there, which differ from the source)"
                 )
+    first = aggregates["first"]
+    meta = aggregates["meta"]
+    assert meta.get("row_count") == len(first), (
+        f"partition 2024-01-05: metadata 'row_count' must be the number of aggregate rows "
+        f"written ({len(first)}), got {meta.get('row_count', 'nothing')!r}"
+    )
+    window_rows = query(
+        "select count(*) as n from phase3.daily_readings"
+        " where observed_at >= %(start)s and observed_at < %(end)s",
+        _window("2024-01-05", "2024-01-05"),
+    )[0]["n"]
+    QUERIES[:] = aggregates["queries"]
+    _check_reads("phase3.daily_readings", window_rows, "the partition's day", "TODO 4")
