@@ -209,23 +209,33 @@ def explain_failure(result, asset_name: str) -> str:
                 cause = cause.cause
             text = explain_error(cause.cls_name or "Error", cause.message or "", cause.stack)
             return f"{asset_name} failed: {text}"
-    return f"{asset_name} did not materialize"
+    return f"{asset_name} did not materialize{_upstream_cause(result)}"
 
 
-# --- dbt errors (Phase 4) ------------------------------------------------------------------
-
-_DBT_FIX = {
-    "Compilation": "a Jinja error: check the {{ }} / {% %} brackets and ref()/source() calls",
-    "Ref": "check the model name (the file name without .sql) in dbt_project/models/",
-    "Database": "Postgres rejected the SQL: `uv run workbook dbt compile` shows the SQL dbt "
-    "sends (in dbt_project/target/compiled/)",
-}
-
-
-def explain_dbt_error(text: str, project_dir: Path | None = None) -> str | None:
-    """dbt's error output as 'dbt model X (file, line N): what' plus a fix; None if no error."""
-    site = dbt.locate_error(text, project_dir)
-    if site is None:
-        return None
-    fix = _DBT_FIX.get(site.kind, "read the model's SQL around that line")
-    return f"{site}\n  fix: {fix}"
+def _upstream_cause(result) -> str:
+    """Why a step never ran: the checks that failed before it, or the step that failed first."""
+    checks = []
+    if hasattr(result, "get_asset_check_evaluations"):
+        checks = sorted(
+            {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
+        )
+    named = ", ".join(checks[:3]) + (f" and {len(checks) - 3} more" if len(checks) > 3 else "")
+    for event in result.all_events:
+        if event.is_step_failure:
+            if checks:
+                return (
+                    f": it was skipped because {event.step_key} failed first: its check(s) "
+                    f"{named} failed, and a failure upstream stops everything downstream"
+                )
+            err = event.step_failure_data.error
+            cause = err.cause or err
+            while cause.cause is not None:
+                cause = cause.cause
+            text = explain_error(cause.cls_name or "Error", cause.message or "", cause.stack)
+            return f": it was skipped because {event.step_key} failed first: {text}"
+    if checks:
+        return (
+            f": it was skipped because the check(s) {named} failed upstream, and a failing "
+            "blocking check stops everything downstream"
+        )
+    return ""

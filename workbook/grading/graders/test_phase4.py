@@ -11,6 +11,7 @@ TODO gets its own message.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -34,18 +35,21 @@ MART = dg.AssetKey(["phase4", "daily_weather_summary"])
 STAGING = dg.AssetKey(["phase4", "stg_weather_readings"])
 
 # The day's summary, straight from the source: one reading per (city, hour) however often it
-# was delivered, °F converted, glitches (outside -90..60 °C, wind outside 0..400) ignored.
+# was delivered, °F converted (to 2 decimals, as staging holds it), glitches (outside -90..60 °C,
+# wind outside 0..400) ignored. avg_c is what the text defines: the average of the values
+# staging holds, rounded to 2 decimals, so it is compared exactly.
 EXPECTED_SQL = """
 with readings as (
-    select distinct city, country, observed_at,
-           case when temperature_unit = 'F' then (temperature::numeric - 32) * 5 / 9
-                else temperature::numeric end as celsius,
+    select distinct city, country, observed_at, temperature_unit,
+           round(case when temperature_unit = 'F' then (temperature::numeric - 32) * 5 / 9
+                      else temperature::numeric end, 2) as celsius,
            temperature, wind_speed_kmh, precipitation_mm
     from source.weather_readings
     where observed_at >= %(start)s and observed_at < %(end)s
 )
 select city, country, count(*) as reading_count,
-       avg(celsius) filter (where celsius between -90 and 60) as avg_c,
+       round(avg(celsius) filter (where celsius between -90 and 60), 2) as avg_c,
+       count(*) filter (where temperature_unit = 'F') as fahrenheit,
        min(celsius) filter (where celsius between -90 and 60) as min_c,
        max(celsius) filter (where celsius between -90 and 60) as max_c,
        max(wind_speed_kmh) filter (where wind_speed_kmh between 0 and 400) as max_wind,
@@ -126,6 +130,26 @@ def _materialize(phase, dbt_assets_def):
     )
 
 
+# The arguments of every dbt command the learner's code ran (a --full-refresh wipes other days).
+DBT_ARGS: list[list[str]] = []
+
+
+@contextmanager
+def _recording_dbt_args(resource):
+    cls = type(resource)
+    original = cls.cli
+
+    def cli(self, args, *rest, **kwargs):
+        DBT_ARGS.append([str(a) for a in args])
+        return original(self, args, *rest, **kwargs)
+
+    cls.cli = cli
+    try:
+        yield
+    finally:
+        cls.cli = original
+
+
 @pytest.fixture(scope="module")
 def runs(phase):
     """The learner's run, and (only if their @dbt_assets body never reached dbt) the grader's."""
@@ -136,7 +160,9 @@ def runs(phase):
         pytest.fail(f"phase4_dbt_assets.py: {exc}", pytrace=False)
     wdbt.prepare(project_dir)  # the SQL may have changed since the module was imported
     _reset_tables()
-    learner = _materialize(phase, parts[1])
+    DBT_ARGS.clear()
+    with _recording_dbt_args(phase.defs.resources["dbt"]):
+        learner = _materialize(phase, parts[1])
     sql_run = learner
     if not learner.success and not _dbt_ran(learner, "weather_dbt_models"):
         _reset_tables()
@@ -256,24 +282,58 @@ def test_summary_values_correct(mart, expected):
                 + (" (you counted duplicate deliveries: count each reading once)" if more else ""),
                 pytrace=False,
             )
-        if not _close(got["avg_temperature_c"], want["avg_c"], 0.011):
+        # Exact, except that a float average may round a half-cent tie the other way.
+        if not _close(got["avg_temperature_c"], want["avg_c"], 0.01 + 1e-9):
             hint = ""
-            if _close(got["avg_temperature_c"], want["avg_as_delivered"], 0.05):
+            if want["fahrenheit"] and _close(
+                got["avg_temperature_c"], want["avg_as_delivered"], 0.05
+            ):
                 hint = " (that is the average of the values as delivered: use temperature_c, in °C)"
             pytest.fail(
                 f"{city} {DAY}: avg_temperature_c is {got['avg_temperature_c']}, expected"
-                f" {round(want['avg_c'], 2)}{hint}",
+                f" {want['avg_c']}{hint}",
+                pytrace=False,
+            )
+        value = got["avg_temperature_c"]
+        if value is not None and Decimal(str(value)) != round(Decimal(str(value)), 2):
+            pytest.fail(
+                f"{city} {DAY}: avg_temperature_c is {value}, not rounded to 2 decimals:"
+                f" round() the average (expected {want['avg_c']})",
                 pytrace=False,
             )
         for column, key in (("min_temperature_c", "min_c"), ("max_temperature_c", "max_c"),
                             ("max_wind_speed_kmh", "max_wind"),
                             ("total_precipitation_mm", "precipitation")):  # fmt: skip
-            assert _close(got[column], want[key], 0.011), (
+            assert _close(got[column], want[key], 1e-6), (
                 f"{city} {DAY}: {column} is {got[column]}, expected {want[key]:.2f}"
             )
 
 
-def test_only_the_partition_window(mart):
+GIVEN_CONFIG = {
+    "materialized": "incremental",
+    "incremental_strategy": "delete+insert",
+    "unique_key": ["city", "observed_date"],
+}
+
+
+def test_only_the_partition_window(phase, runs, mart):
+    manifest = json.loads(phase.DBT_PROJECT.manifest_path.read_text())
+    node = next((n for n in manifest["nodes"].values()
+                 if n["resource_type"] == "model" and n["name"] == "daily_weather_summary"), None)  # fmt: skip
+    config = (node or {}).get("config", {})
+    for key, value in GIVEN_CONFIG.items():
+        got = config.get(key)
+        assert got == value or (key == "unique_key" and got == tuple(value)), (
+            f"daily_weather_summary's config has {key}={got!r}, the given config block says "
+            f"{value!r}: keep it, or a run rebuilds the whole table and wipes every other day's "
+            "rows"
+        )
+    full = [args for args in DBT_ARGS if {"--full-refresh", "-f"} & set(args)]
+    assert not full, (
+        f"weather_dbt_models runs dbt with {' '.join(full[0])!r}: --full-refresh rebuilds the "
+        "incremental model from scratch, wiping every other day's rows. Run `build` for the "
+        "partition's window only"
+    )
     others = sorted({str(r["observed_date"]) for r in mart if r["observed_date"] != DAY})
     assert not others, (
         f"the run for partition {PARTITION} wrote rows for {', '.join(others)} (the landing table"
@@ -314,6 +374,28 @@ def test_alerts_derived(phase, runs, expected):
         alerts = phase.derive_alerts(rows)
     except NotImplementedError as exc:
         pytest.fail(str(exc), pytrace=False)
+    keys = {"city", "observed_date", "alert", "value", "threshold"}
+    odd = next((a for a in alerts if not isinstance(a, dict) or set(a) != keys), None)
+    assert odd is None, (
+        f"each alert is a dict with exactly the keys {sorted(keys)}; got "
+        f"{sorted(odd) if isinstance(odd, dict) else repr(odd)[:80]}"
+    )
+    by_city = {r["city"]: r for r in rows}
+    columns = {"heat": ("max_temperature_c", HEAT_C), "frost": ("min_temperature_c", FROST_C),
+               "storm": ("max_wind_speed_kmh", STORM_KMH)}  # fmt: skip
+    for a in alerts:
+        column, threshold = columns.get(a["alert"], (None, None))
+        row = by_city.get(a["city"])
+        if column is None or row is None or row[column] is None:
+            continue  # reported below as an unexpected alert
+        for field, want_value, what in (("value", float(row[column]), f"the row's {column}"),
+                                        ("threshold", threshold, "the threshold it crossed")):  # fmt: skip
+            got_value = a[field]
+            ok = isinstance(got_value, int | float | Decimal) and not isinstance(got_value, bool)
+            assert ok and abs(float(got_value) - want_value) < 1e-9, (
+                f"the {a['alert']} alert of {a['city']}: {field} is {got_value!r}, expected "
+                f"{want_value} ({what})"
+            )
     got = {(a["city"], a["observed_date"], a["alert"]) for a in alerts}
     want = _expected_alerts(expected)
     assert got == want | edge, (
