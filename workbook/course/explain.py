@@ -239,3 +239,22 @@ def _upstream_cause(result) -> str:
             "blocking check stops everything downstream"
         )
     return ""
+
+
+# --- dbt errors (Phase 4) ------------------------------------------------------------------
+
+_DBT_FIX = {
+    "Compilation": "a Jinja error: check the {{ }} / {% %} brackets and ref()/source() calls",
+    "Ref": "check the model name (the file name without .sql) in dbt_project/models/",
+    "Database": "Postgres rejected the SQL: `uv run workbook dbt compile` shows the SQL dbt "
+    "sends (in dbt_project/target/compiled/)",
+}
+
+
+def explain_dbt_error(text: str, project_dir: Path | None = None) -> str | None:
+    """dbt's error output as 'dbt model X (file, line N): what' plus a fix; None if no error."""
+    site = dbt.locate_error(text, project_dir)
+    if site is None:
+        return None
+    fix = _DBT_FIX.get(site.kind, "read the model's SQL around that line")
+    return f"{site}\n  fix: {fix}"
