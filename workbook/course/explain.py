@@ -175,6 +175,12 @@ def explain_error(cls_name: str, message: str, stack: list[str] | None = None) -
                 f"{at}the asset returned a {got}, but its return annotation says {declared}\n"
                 f"  fix: annotate the function with the type it returns (e.g. `-> {got}`)"
             )
+    if "which does not have an Output annotation" in message:
+        return (
+            f"{at}the asset returns dg.Output(...), but its return annotation is not an Output\n"
+            "  fix: annotate it `-> dg.Output[list]` (or drop the annotation), or return the rows "
+            "and add metadata with context.add_output_metadata"
+        )
     if cls_name == "TypeError" and re.search(r"argument|positional|parameter", last):
         return (
             f"{at}TypeError: {last}\n"
