@@ -119,9 +119,10 @@ PROBE = [
      "a corrected second delivery of the same city and hour (13.0 °C)", "dup"),
     (_raw(11, 140.2, "F"), "140.2 °F (60.1 °C)", None),
     (_raw(12, 50.5, "F"), "50.5 °F (10.28 °C)", 10.3),
+    (_raw(13, 60.04), "60.04 °C (outside the range, although it rounds to 60.0)", None),
 ]  # fmt: skip
 PROBE_KEPT = {r["observed_at"]: (label, t) for r, label, t in PROBE if t not in (None, "dup")}
-PROBE_META = {"row_count": 9, "dropped_unusable": 4, "dropped_duplicates": 2}
+PROBE_META = {"row_count": 9, "dropped_unusable": 5, "dropped_duplicates": 2}
 
 
 def _when(row) -> str:
@@ -322,7 +323,7 @@ def test_reports_metadata(run, table, expected, probe):
         for name, value in PROBE_META.items():
             got = getattr(probe_meta.get(name), "value", probe_meta.get(name))
             assert got == value, (
-                f"with hand-made rows (15 readings: 4 unusable, 2 second deliveries) metadata "
+                f"with hand-made rows (16 readings: 5 unusable, 2 second deliveries) metadata "
                 f"{name!r} is {_shown(got)}, expected {value}"
             )
 

@@ -138,6 +138,7 @@ CASES = [
     ("unit 'K' at 999.9 (first rule wins)", {"temperature_unit": "K", "temperature": 999.9}, "unknown_unit"),
     ("-90.0 °C (the lower bound is inclusive)", {"temperature": -90.0}, None),
     ("-90.1 °C", {"temperature": -90.1}, "temperature_out_of_range"),
+    ("60.04 °C (check the range before rounding)", {"temperature": 60.04}, "temperature_out_of_range"),
     ("humidity 0.0 % (the lower bound is inclusive)", {"humidity_pct": 0.0}, None),
     ("wind 0.0 km/h (the lower bound is inclusive)", {"wind_speed_kmh": 0.0}, None),
     ("precipitation 0.0 mm (the lower bound is inclusive)", {"precipitation_mm": 0.0}, None),
@@ -341,7 +342,7 @@ def test_aggregate_city_days_values(phase):
 
 
 @pytest.fixture(scope="module")
-def aggregates_run(phase, validated_run, instance):
+def aggregates_run(phase, instance):
     """Materialize city_aggregates alone: its input comes from a table the grader wrote."""
     query(SEED_VALIDATED_SQL, ALL_TIME)
     query("drop table if exists phase2.city_aggregates")

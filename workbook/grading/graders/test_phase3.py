@@ -160,37 +160,46 @@ def _describe(rows: list[dict], want: dict) -> str:
 # --- TODO 1 and 2: daily_readings, one partition at a time ----------------------------------------
 
 
-@pytest.fixture(scope="module")
-def daily(phase, instance):
-    """Run partition 2024-01-05, then 01-06, then 01-05 again, then 01-05 with a crash.
-
-    Runs that fail are recorded, not raised: each requirement looks only at the runs it needs.
-    """
-    query("drop schema if exists phase3 cascade")  # no stale table can pass
-    asset = given(phase, "daily_readings")
-    out = {}
-    recording = {**RESOURCES, "postgres": RecordingPostgres()}
-    for step, key in (("first", "2024-01-05"), ("next", "2024-01-06"), ("again", "2024-01-05")):
-        QUERIES.clear()
-        run = dg.materialize(
-            [asset], partition_key=key, resources=recording if step == "first" else RESOURCES,
-            raise_on_error=False, instance=instance,
-        )  # fmt: skip
-        out[step] = {"run": run, "rows": _table("daily_readings") if run.success else []}
-        if step == "first":
-            out["queries"] = list(QUERIES)
-    crashing = {**RESOURCES, "postgres": CrashingPostgres()}
+def _run_daily(phase, instance, key: str, resources: dict) -> dict:
     run = dg.materialize(
-        [asset],
-        partition_key="2024-01-05",
-        resources=crashing,
-        raise_on_error=False,
-        instance=instance,
+        [given(phase, "daily_readings")], partition_key=key, resources=resources,
+        raise_on_error=False, instance=instance,
+    )  # fmt: skip
+    return {"run": run, "rows": _table("daily_readings") if run.success else []}
+
+
+# Partition 2024-01-05, then 01-06, then 01-05 again, then 01-05 with a crash; each fixture adds
+# its runs to the previous one's, so a requirement runs only what it needs. Runs that fail are
+# recorded, not raised: each requirement looks only at the runs it needs.
+
+
+@pytest.fixture(scope="module")
+def daily_first(phase, instance):
+    """Partition 2024-01-05 on an empty schema, every query recorded."""
+    query("drop schema if exists phase3 cascade")  # no stale table can pass
+    QUERIES.clear()
+    first = _run_daily(
+        phase, instance, "2024-01-05", {**RESOURCES, "postgres": RecordingPostgres()}
     )
-    out["crash"] = {
-        "run": run,
-        "rows": _table("daily_readings") if out["again"]["run"].success else [],
-    }
+    return {"first": first, "queries": list(QUERIES)}
+
+
+@pytest.fixture(scope="module")
+def daily(phase, instance, daily_first):
+    """Then 2024-01-06, then 2024-01-05 again."""
+    out = dict(daily_first)
+    out["next"] = _run_daily(phase, instance, "2024-01-06", RESOURCES)
+    out["again"] = _run_daily(phase, instance, "2024-01-05", RESOURCES)
+    return out
+
+
+@pytest.fixture(scope="module")
+def daily_crash(phase, instance, daily):
+    """Then 2024-01-05 once more, with a crash while the rows are written."""
+    out = dict(daily)
+    crash = _run_daily(phase, instance, "2024-01-05", {**RESOURCES, "postgres": CrashingPostgres()})
+    crash["rows"] = _table("daily_readings") if out["again"]["run"].success else []
+    out["crash"] = crash
     return out
 
 
@@ -199,7 +208,8 @@ def _succeeded(steps: dict, *names: str, asset: str) -> None:
         _fail_unless_success(steps[name]["run"], asset)
 
 
-def test_daily_readings_one_utc_day(daily):
+def test_daily_readings_one_utc_day(daily_first):
+    daily = daily_first
     _succeeded(daily, "first", asset="daily_readings")
     rows = daily["first"]["rows"]
     assert rows and set(rows[0]) == READING_COLUMNS, (
@@ -238,7 +248,8 @@ def test_daily_readings_one_utc_day(daily):
     _check_reads("source.weather_readings", window_rows, "the partition's UTC day", "TODO 1")
 
 
-def test_daily_readings_metadata(daily):
+def test_daily_readings_metadata(daily_first):
+    daily = daily_first
     _succeeded(daily, "first", asset="daily_readings")
     meta = _meta(daily["first"]["run"], "phase3__daily_readings")
     oracle = expected(_window("2024-01-05", "2024-01-05"))
@@ -263,7 +274,8 @@ def test_rerun_replaces_partition(daily):
         )
 
 
-def test_partition_write_is_atomic(daily):
+def test_partition_write_is_atomic(daily_crash):
+    daily = daily_crash
     _succeeded(daily, "first", "next", "again", asset="daily_readings")
     crash = daily["crash"]
     assert not crash["run"].success, (

@@ -246,9 +246,12 @@ def test_one_row_per_city_and_day(mart, expected):
     assert extra == 0, (
         f"{extra} extra row(s) for {DAY}: the grain is one row per (city, observed_date)"
     )
+    # A day cut in the session's time zone shows as a short day plus rows dated the day before
+    # (or after). A short count alone is a counting mistake: summary_values_correct reports it.
     short = [r for r in day if r["city"] in expected
              and (r["reading_count"] or 0) < expected[r["city"]]["reading_count"]]  # fmt: skip
-    assert not short, (
+    shifted = {r["observed_date"] for r in mart} & set(NEIGHBOURS)
+    assert not (short and shifted), (
         f"the row for {short[0]['city']} {DAY} covers {short[0]['reading_count']} readings, the UTC"
         f" day has {expected[short[0]['city']]['reading_count']}: observed_date must be the UTC day"
         " (staging's observed_date). date_trunc() and ::date use the session's time zone"
