@@ -7,15 +7,13 @@ the expected rows are computed in SQL from the seeded source with explicit UTC b
 
 from __future__ import annotations
 
-import re
-from contextlib import contextmanager
 from datetime import UTC, timedelta
 
 import dagster as dg
-import psycopg2.extensions
 import pytest
 from grading_oracle import VALID_ROWS_SQL, aggregates_sql, day, expected, query
 from psycopg2 import sql
+from recording import QUERIES, CrashingPostgres, RecordingPostgres, check_reads
 
 from workbook.course.explain import explain_failure
 from workbook.course.phases import given
@@ -53,89 +51,6 @@ def _meta(run, node: str) -> dict:
 def _fail_unless_success(run, asset: str) -> None:
     if not run.success:
         pytest.fail(explain_failure(run, asset), pytrace=False)
-
-
-class _CrashOnInsert(psycopg2.extensions.cursor):
-    """A cursor that fails when rows are written, as if the run were killed at that moment."""
-
-    def execute(self, query, vars=None):
-        text = query.as_string(self) if isinstance(query, sql.Composable) else query
-        text = text.decode() if isinstance(text, bytes) else text
-        if text.lstrip().lower().startswith("insert"):
-            raise psycopg2.OperationalError("simulated crash while inserting (grader)")
-        return super().execute(query, vars)
-
-    def copy_expert(self, *args, **kwargs):
-        raise psycopg2.OperationalError("simulated crash while copying rows (grader)")
-
-    def copy_from(self, *args, **kwargs):
-        raise psycopg2.OperationalError("simulated crash while copying rows (grader)")
-
-
-class CrashingPostgres(PostgresResource):
-    """The workbook's resource, except that every row write crashes."""
-
-    @contextmanager
-    def connection(self):
-        with super().connection() as conn:
-            conn.cursor_factory = _CrashOnInsert
-            yield conn
-
-
-# Every query the recording resource saw: (SQL text, parameters, rows it returned or touched).
-QUERIES: list[tuple[str, object, int]] = []
-
-
-class _Recording(psycopg2.extensions.cursor):
-    """A cursor that records each query, its parameters and its row count (QUERIES)."""
-
-    def execute(self, query, vars=None):
-        text = query.as_string(self) if isinstance(query, sql.Composable) else query
-        text = text.decode() if isinstance(text, bytes) else text
-        try:
-            return super().execute(query, vars)
-        finally:
-            QUERIES.append((" ".join(str(text).split()), vars, self.rowcount))
-
-
-class RecordingPostgres(PostgresResource):
-    """The workbook's resource, recording every query it runs (to grade *how* data is read)."""
-
-    @contextmanager
-    def connection(self):
-        with super().connection() as conn:
-            conn.cursor_factory = _Recording
-            yield conn
-
-
-def _reads(table: str) -> list[tuple[str, object, int]]:
-    """The recorded SELECTs that read ``table``."""
-    pattern = re.compile(rf"\bfrom\s+{re.escape(table)}\b", re.I)
-    return [(t, v, n) for t, v, n in QUERIES
-            if pattern.search(t) and t.lower().lstrip("( ").startswith(("select", "with"))]  # fmt: skip
-
-
-LITERAL_DAY = re.compile(r"'?\d{4}-\d{2}-\d{2}[ T\d:.+-]*'?")
-
-
-def _check_reads(table: str, window_rows: int, what: str, todo: str) -> None:
-    """The recorded reads of ``table``: values as parameters, and only the window's rows."""
-    reads = _reads(table)
-    assert reads, (
-        f"{todo}: no query read {table} through the postgres resource: use postgres.fetch(...)"
-    )
-    for text, _params, count in reads:
-        literal = LITERAL_DAY.search(text)
-        assert not literal, (
-            f"{todo}: the query that reads {table} has the window written into its text "
-            f"({literal.group(0).strip()!r}): pass values as parameters, never format them into "
-            'SQL: postgres.fetch("... where observed_at >= %s and observed_at < %s", (start, end))'
-        )
-        assert count <= window_rows, (
-            f"{todo}: a query read {count} rows of {table}, but {what} holds {window_rows}: read "
-            "only the window, in SQL (where observed_at >= %s and observed_at < %s), not "
-            "everything and then filter in Python"
-        )
 
 
 def _utc(ts) -> str:
@@ -245,7 +160,7 @@ def test_daily_readings_one_utc_day(daily_first):
         _window("2024-01-05", "2024-01-05"),
     )[0]["n"]
     QUERIES[:] = daily["queries"]
-    _check_reads("source.weather_readings", window_rows, "the partition's UTC day", "TODO 1")
+    check_reads("source.weather_readings", window_rows, "the partition's UTC day", "TODO 1")
 
 
 def test_daily_readings_metadata(daily_first):
@@ -419,4 +334,4 @@ def test_incremental_daily_aggregates(aggregates):
         _window("2024-01-05", "2024-01-05"),
     )[0]["n"]
     QUERIES[:] = aggregates["queries"]
-    _check_reads("phase3.daily_readings", window_rows, "the partition's day", "TODO 4")
+    check_reads("phase3.daily_readings", window_rows, "the partition's day", "TODO 4")

@@ -11,13 +11,13 @@ TODO gets its own message.
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 
 import dagster as dg
 import pytest
 from dagster_dbt import DbtCliResource, dbt_assets
+from recording import DBT_ARGS, recording_dbt_args
 
 from workbook.course.explain import explain_failure
 from workbook.platform import db
@@ -130,26 +130,6 @@ def _materialize(phase, dbt_assets_def):
     )
 
 
-# The arguments of every dbt command the learner's code ran (a --full-refresh wipes other days).
-DBT_ARGS: list[list[str]] = []
-
-
-@contextmanager
-def _recording_dbt_args(resource):
-    cls = type(resource)
-    original = cls.cli
-
-    def cli(self, args, *rest, **kwargs):
-        DBT_ARGS.append([str(a) for a in args])
-        return original(self, args, *rest, **kwargs)
-
-    cls.cli = cli
-    try:
-        yield
-    finally:
-        cls.cli = original
-
-
 @pytest.fixture(scope="module")
 def runs(phase):
     """The learner's run, and (only if their @dbt_assets body never reached dbt) the grader's."""
@@ -161,7 +141,7 @@ def runs(phase):
     wdbt.prepare(project_dir)  # the SQL may have changed since the module was imported
     _reset_tables()
     DBT_ARGS.clear()
-    with _recording_dbt_args(phase.defs.resources["dbt"]):
+    with recording_dbt_args(phase.defs.resources["dbt"]):
         learner = _materialize(phase, parts[1])
     sql_run = learner
     if not learner.success and not _dbt_ran(learner, "weather_dbt_models"):
