@@ -53,7 +53,7 @@ fails and counted once, under that reason. Ranges are inclusive at both ends.
                                 (city, observed_at) was already accepted (the first one wins)
     A valid row has the columns VALIDATED_COLUMNS: the source's columns without
     ``station_name``, ``temperature`` and ``temperature_unit``, plus ``temperature_c``, the
-    temperature in °C rounded to 1 decimal. The constants are in ``workbook/platform/rules.py``.
+    temperature in °C rounded to 1 decimal. The constants are below the imports.
 
 Aggregates (TODO 3). One row per city and UTC day (the day of ``observed_at`` in UTC: the
 database hands you timestamps in its session's time zone, so convert, e.g. with
@@ -130,18 +130,24 @@ from typing import Any
 
 import dagster as dg
 
-from workbook.platform import rules
 from workbook.platform.resources import RESOURCES, PostgresResource
 
-# The rules' constants, shared with Phase 3 through workbook/platform/rules.py. Ranges are inclusive.
-REQUIRED_FIELDS = rules.REQUIRED_FIELDS  # station_id, city, observed_at, temperature, ...
-TEMPERATURE_C = rules.TEMPERATURE_C  # (-90.0, 60.0), compared in °C
-HUMIDITY_PCT = rules.HUMIDITY_PCT  # (0.0, 100.0), when present
-WIND_SPEED_KMH = rules.WIND_SPEED_KMH  # (0.0, 400.0), when present
-PRESSURE_HPA = rules.PRESSURE_HPA  # (870.0, 1085.0)
-PRECIPITATION_MM = rules.PRECIPITATION_MM  # (0.0, 300.0)
-REASONS = rules.REASONS  # the rejection reasons, in the order the rules apply
-VALIDATED_COLUMNS = rules.VALIDATED_COLUMNS  # the columns of a valid row
+# The rules' constants (the docstring above states them in words). Ranges are inclusive.
+REQUIRED_FIELDS = ("station_id", "city", "observed_at", "temperature", "temperature_unit",
+                   "pressure_hpa", "precipitation_mm")  # fmt: skip
+TEMPERATURE_C = (-90.0, 60.0)  # compared in °C, after converting °F
+HUMIDITY_PCT = (0.0, 100.0)  # when present
+WIND_SPEED_KMH = (0.0, 400.0)  # when present
+PRESSURE_HPA = (870.0, 1085.0)
+PRECIPITATION_MM = (0.0, 300.0)
+# The rejection reasons, in the order the rules apply.
+REASONS = ("missing_field", "unknown_unit", "temperature_out_of_range", "humidity_out_of_range",
+           "wind_out_of_range", "pressure_out_of_range", "precipitation_out_of_range",
+           "duplicate")  # fmt: skip
+# The columns of a valid row.
+VALIDATED_COLUMNS = ("station_id", "city", "country", "observed_at", "temperature_c",
+                     "humidity_pct", "wind_speed_kmh", "pressure_hpa", "precipitation_mm",
+                     "condition")  # fmt: skip
 UTC = datetime.UTC  # observed_at.astimezone(UTC) is the same instant, expressed in UTC
 
 Row = dict[str, Any]

@@ -23,12 +23,12 @@ The dbt project (dbt_project/)
 
 The steps (the grader checks each one on partition 2024-01-14 of the seeded dataset)
     TODO 1  The body of ``weather_dbt_models``: run ``dbt build`` through the ``dbt`` resource
-            for this partition's window and stream its events back to Dagster:
-                dbt.cli(["build", "--vars", json.dumps(window)], context=context).stream()
-            ``window`` is {"min_date": <start>, "max_date": <end>} from
-            ``context.partition_time_window``, as ISO timestamps with their UTC offset
-            (``.isoformat()``). ``context=context`` lets dagster-dbt select the models of this
-            run and turn dbt's results into materializations and check results.
+            (its ``cli`` method) for this partition's window, and stream the invocation's events
+            back to Dagster (``yield from`` its ``.stream()``). dbt receives the window as
+            ``--vars``: a JSON object with ``min_date`` and ``max_date``, the start and end of
+            ``context.partition_time_window`` as ISO timestamps with their UTC offset
+            (``.isoformat()``). Passing the run's ``context`` to ``cli`` lets dagster-dbt select
+            the models of this run and turn dbt's results into materializations and check results.
     TODO 2  dbt_project/models/marts/daily_weather_summary.sql: one row per (city,
             observed_date) from ``ref('stg_weather_readings')`` with the columns city, country,
             observed_date, reading_count, avg_temperature_c (rounded to 2 decimals),

@@ -1,4 +1,5 @@
-"""The graders grade: stubs fail every requirement, solutions pass, wrong answers are rejected.
+"""The graders grade: stubs fail every requirement, solutions pass, wrong answers are rejected,
+and correct variants (other algorithms, SQL styles, APIs) pass.
 
 Each variant is graded in its own process, as `workbook check` would. Variants of one phase run
 one after another (they write the same tables of the test database); different phases run in
@@ -24,7 +25,9 @@ from workbook.course.requirements import requirements
 from workbook.maintainer import stubs
 from workbook.platform.paths import GRADERS, REPO_ROOT, SOLUTIONS
 
-MUTANTS = tomllib.loads((Path(__file__).parent / "mutants.toml").read_text())["mutant"]
+_CASES = tomllib.loads((Path(__file__).parent / "mutants.toml").read_text())
+MUTANTS = _CASES["mutant"]
+VARIANTS = _CASES.get("variant", [])
 GRADED = sorted(requirements())
 
 
@@ -63,7 +66,7 @@ def graded(tmp_path_factory, test_database) -> dict[str, dict[str, dict]]:
     for phase in GRADED:
         jobs[f"stub{phase}"] = (phase, str(stub_dir))
         jobs[f"solution{phase}"] = (phase, str(solution_dir))
-    for m in MUTANTS:
+    for m in [*MUTANTS, *VARIANTS]:
         d = tmp_path_factory.mktemp("mutant")
         _solution_tree(d)
         # `file` is a path under solutions/; in the tree it sits where the learner's copy does
@@ -71,9 +74,11 @@ def graded(tmp_path_factory, test_database) -> dict[str, dict[str, dict]]:
         pair = next(p for p in pairs() if p.solution == SOLUTIONS / m["file"])
         f = d / pair.exercise.relative_to(REPO_ROOT)
         text = f.read_text()
-        assert text.count(m["old"]) == 1, f"mutant {m['name']!r}: 'old' must occur exactly once"
+        assert text.count(m["old"]) == 1, f"{m['name']!r}: 'old' must occur exactly once"
         f.write_text(text.replace(m["old"], m["new"]))
-        jobs[m["name"]] = (m["phase"], f"{d}::{','.join(m['fails'])}")
+        # A mutant only has to fail the requirements it names; a variant must pass them all.
+        only = f"::{','.join(m['fails'])}" if "fails" in m else ""
+        jobs[m["name"]] = (m["phase"], f"{d}{only}")
 
     def grade_phase(phase: int) -> dict[str, dict[str, dict]]:
         names = [k for k, (p, _) in jobs.items() if p == phase]
@@ -114,6 +119,14 @@ def test_wrong_implementation_is_rejected(graded, mutant):
             assert mutant["says"] in message, f"{mutant['name']}: {rid} says {message!r}"
             assert "Traceback" not in message and len(message.splitlines()) <= 4, message
             assert len(message) < 1500, f"{mutant['name']}: {len(message)} characters"
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=[v["name"] for v in VARIANTS])
+def test_correct_variant_passes(graded, variant):
+    outcomes = graded[variant["name"]]
+    assert set(outcomes) == set(requirements()[variant["phase"]])
+    failing = {rid: o["message"] for rid, o in outcomes.items() if not o["passed"]}
+    assert not failing, f"{variant['name']}: a correct variant fails {failing}"
 
 
 def test_every_requirement_has_a_title_and_hints():

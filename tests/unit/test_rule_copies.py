@@ -69,6 +69,16 @@ def test_phase2_lesson_states_the_rules_ranges():
     }
 
 
+def test_phase2_constants_are_the_rules_constants():
+    """Phase 2 keeps its own copy of the constants (rules.py holds the reference functions, which
+    must not be importable as the answer): the copy must say what rules.py enforces."""
+    module = load_phase(2, "solutions")
+    for name in ("REQUIRED_FIELDS", "TEMPERATURE_C", "HUMIDITY_PCT", "WIND_SPEED_KMH",
+                 "PRESSURE_HPA", "PRECIPITATION_MM", "REASONS", "VALIDATED_COLUMNS"):  # fmt: skip
+        assert tuple(getattr(module, name)) == tuple(getattr(rules, name)), name
+    assert "workbook.platform import rules" not in (SOLUTIONS / "phase2_asset_graph.py").read_text()
+
+
 def test_the_airflow_baseline_applies_the_same_rules():
     dag = (AIRFLOW_DAGS / "weather_dag.py").read_text()
     assert "from workbook.platform.rules import validate_readings" in dag

@@ -153,6 +153,25 @@ def _database_help(message: str) -> str:
     )
 
 
+_PG_EXTRA = re.compile(r"^(DETAIL|HINT|CONTEXT|LINE \d+|QUERY):")
+
+
+def _postgres_error(message: str, cls_name: str) -> str | None:
+    """A PostgreSQL error as its primary message plus DETAIL (or the LINE it points at), or None.
+
+    Postgres puts the cause first and the CONTEXT (or a caret under the query) last: the last
+    line alone says "COPY daily_readings, line 278" or "^", not what went wrong.
+    """
+    lines = [line.rstrip() for line in message.splitlines() if line.strip()]
+    if len(lines) < 2 or not any(_PG_EXTRA.match(line) for line in lines[1:]):
+        return None
+    primary = lines[0].removeprefix(f"{cls_name}: ")
+    primary = re.sub(r"^psycopg2\.errors\.\w+: ", "", primary)
+    extra = next((x for x in lines[1:] if x.startswith("DETAIL:")), None)
+    extra = extra or next((x for x in lines[1:] if re.match(r"LINE \d+:", x)), None)
+    return primary + (f"\n  {' '.join(extra.split())}" if extra else "")
+
+
 def explain_error(cls_name: str, message: str, stack: list[str] | None = None) -> str:
     """One exception (by class name, message and formatted stack) explained for a learner."""
     return cut(_explain_error(cls_name, message, stack))
@@ -186,7 +205,7 @@ def _type_check(message: str, at: str) -> str | None:
 def _explain_error(cls_name: str, message: str, stack: list[str] | None) -> str:
     message = message.strip()
     last = message.splitlines()[-1] if message else cls_name
-    last = last.removeprefix(f"{cls_name}: ")
+    last = _postgres_error(message, cls_name) or last.removeprefix(f"{cls_name}: ")
     where = _learner_frame(stack or [])
     at = f"{where}: " if where else ""
     if cls_name in ("DatabaseError", "OperationalError") or "Cannot connect to" in message:
@@ -203,6 +222,12 @@ def _explain_error(cls_name: str, message: str, stack: list[str] | None) -> str:
         found = _type_check(message, at)
         if found:
             return found
+    if "which does not have an Output annotation" in message:
+        return (
+            f"{at}the asset returns dg.Output(...), but its return annotation is not an Output\n"
+            "  fix: annotate it `-> dg.Output[list]` (or drop the annotation), or return the rows "
+            "and add metadata with context.add_output_metadata"
+        )
     if cls_name == "TypeError" and re.search(r"argument|positional|parameter", last):
         return (
             f"{at}TypeError: {last}\n"
@@ -237,7 +262,36 @@ def explain_failure(result, asset_name: str) -> str:
                 cause = cause.cause
             text = explain_error(cause.cls_name or "Error", cause.message or "", cause.stack)
             return f"{asset_name} failed: {text}"
-    return f"{asset_name} did not materialize"
+    return f"{asset_name} did not materialize{_upstream_cause(result)}"
+
+
+def _upstream_cause(result) -> str:
+    """Why a step never ran: the checks that failed before it, or the step that failed first."""
+    checks = []
+    if hasattr(result, "get_asset_check_evaluations"):
+        checks = sorted(
+            {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
+        )
+    named = ", ".join(checks[:3]) + (f" and {len(checks) - 3} more" if len(checks) > 3 else "")
+    for event in result.all_events:
+        if event.is_step_failure:
+            if checks:
+                return (
+                    f": it was skipped because {event.step_key} failed first: its check(s) "
+                    f"{named} failed, and a failure upstream stops everything downstream"
+                )
+            err = event.step_failure_data.error
+            cause = err.cause or err
+            while cause.cause is not None:
+                cause = cause.cause
+            text = explain_error(cause.cls_name or "Error", cause.message or "", cause.stack)
+            return f": it was skipped because {event.step_key} failed first: {text}"
+    if checks:
+        return (
+            f": it was skipped because the check(s) {named} failed upstream, and a failing "
+            "blocking check stops everything downstream"
+        )
+    return ""
 
 
 # --- dbt errors (Phase 4) ------------------------------------------------------------------

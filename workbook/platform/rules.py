@@ -1,9 +1,10 @@
 """The weather business rules of Phase 2, as plain functions: no Dagster, no database.
 
-Phase 2 has you write ``validate_readings`` and ``aggregate_city_days`` yourself (the reference is
-in ``solutions/phase2_asset_graph.py``). Phase 3 builds on them and imports them from here, so a
-bug left in your Phase 2 cannot break Phase 3. The rules are documented in Phase 2's docstring;
-the constants below are the single place where the ranges live.
+Phase 2 has you write ``validate_readings`` and ``aggregate_city_days`` yourself, with its own copy
+of the constants (kept equal to these by tests/unit/test_rule_copies.py); the Phase 2 grader
+refuses these functions as Phase 2's answer. Phase 3 and the Airflow baseline import them from
+here, so a bug left in your Phase 2 cannot break Phase 3. The rules are documented in Phase 2's
+docstring; the constants below are the ranges every other copy (dbt vars, Phase 5) is read from.
 
 Keeping business rules in pure functions is deliberate: they are trivial to unit-test, and any
 orchestrator (Dagster here, an Airflow task, a notebook) can call them.

@@ -90,3 +90,33 @@ def expected(params=None) -> dict:
 def day(text: str) -> datetime:
     """Midnight UTC of a 'YYYY-MM-DD' day."""
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+# The day's summary, straight from the source: one reading per (city, hour) however often it
+# was delivered, °F converted (to 2 decimals, as staging holds it), glitches (outside -90..60 °C,
+# wind outside 0..400) ignored. avg_c is what the text defines: the average of the values
+# staging holds, rounded to 2 decimals, so it is compared exactly.
+PHASE4_SUMMARY_SQL = """
+with readings as (
+    select distinct city, country, observed_at, temperature_unit,
+           round(case when temperature_unit = 'F' then (temperature::numeric - 32) * 5 / 9
+                      else temperature::numeric end, 2) as celsius,
+           temperature, wind_speed_kmh, precipitation_mm
+    from source.weather_readings
+    where observed_at >= %(start)s and observed_at < %(end)s
+)
+select city, country, count(*) as reading_count,
+       round(avg(celsius) filter (where celsius between -90 and 60), 2) as avg_c,
+       count(*) filter (where temperature_unit = 'F') as fahrenheit,
+       min(celsius) filter (where celsius between -90 and 60) as min_c,
+       max(celsius) filter (where celsius between -90 and 60) as max_c,
+       max(wind_speed_kmh) filter (where wind_speed_kmh between 0 and 400) as max_wind,
+       sum(precipitation_mm) as precipitation,
+       avg(temperature) filter (where temperature between -90 and 140) as avg_as_delivered,
+       (select count(*) from source.weather_readings s
+        where s.city = readings.city and s.observed_at >= %(start)s and s.observed_at < %(end)s)
+        as delivered
+from readings
+group by city, country
+order by city
+"""

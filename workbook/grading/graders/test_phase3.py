@@ -7,15 +7,14 @@ the expected rows are computed in SQL from the seeded source with explicit UTC b
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import broken_phase3 as broken
 import dagster as dg
-import psycopg2.extensions
 import pytest
 from grading_oracle import VALID_ROWS_SQL, aggregates_sql, day, expected, query
 from psycopg2 import sql
+from recording import QUERIES, CrashingPostgres, RecordingPostgres, check_reads
 
 from workbook.course.explain import explain_failure
 from workbook.course.phases import given
@@ -56,31 +55,8 @@ def _fail_unless_success(run, asset: str) -> None:
         pytest.fail(explain_failure(run, asset), pytrace=False)
 
 
-class _CrashOnInsert(psycopg2.extensions.cursor):
-    """A cursor that fails when rows are written, as if the run were killed at that moment."""
-
-    def execute(self, query, vars=None):
-        text = query.as_string(self) if isinstance(query, sql.Composable) else query
-        text = text.decode() if isinstance(text, bytes) else text
-        if text.lstrip().lower().startswith("insert"):
-            raise psycopg2.OperationalError("simulated crash while inserting (grader)")
-        return super().execute(query, vars)
-
-    def copy_expert(self, *args, **kwargs):
-        raise psycopg2.OperationalError("simulated crash while copying rows (grader)")
-
-    def copy_from(self, *args, **kwargs):
-        raise psycopg2.OperationalError("simulated crash while copying rows (grader)")
-
-
-class CrashingPostgres(PostgresResource):
-    """The workbook's resource, except that every row write crashes."""
-
-    @contextmanager
-    def connection(self):
-        with super().connection() as conn:
-            conn.cursor_factory = _CrashOnInsert
-            yield conn
+def _utc(ts) -> str:
+    return f"{ts.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def _describe(rows: list[dict], want: dict) -> str:
@@ -92,41 +68,55 @@ def _describe(rows: list[dict], want: dict) -> str:
     if len(got) != len(set(got)):
         parts.append(f"{len(got) - len(set(got))} are duplicates (replace, do not append)")
     if extra:
-        parts.append(f"{len(extra)} should not be there, e.g. {extra[0][0]} at {extra[0][1]}")
+        parts.append(f"{len(extra)} should not be there, e.g. {extra[0][0]} at {_utc(extra[0][1])}")
     if lost:
-        parts.append(f"{len(lost)} are missing, e.g. {lost[0][0]} at {lost[0][1]}")
+        parts.append(f"{len(lost)} are missing, e.g. {lost[0][0]} at {_utc(lost[0][1])}")
     return "; ".join(parts)
 
 
 # --- TODO 1 and 2: daily_readings, one partition at a time ----------------------------------------
 
 
-@pytest.fixture(scope="module")
-def daily(phase, instance):
-    """Run partition 2024-01-05, then 01-06, then 01-05 again, then 01-05 with a crash.
-
-    Runs that fail are recorded, not raised: each requirement looks only at the runs it needs.
-    """
-    query("drop schema if exists phase3 cascade")  # no stale table can pass
-    asset = given(phase, "daily_readings")
-    out = {}
-    for step, key in (("first", "2024-01-05"), ("next", "2024-01-06"), ("again", "2024-01-05")):
-        run = dg.materialize(
-            [asset], partition_key=key, resources=RESOURCES, raise_on_error=False, instance=instance
-        )
-        out[step] = {"run": run, "rows": _table("daily_readings") if run.success else []}
-    crashing = {**RESOURCES, "postgres": CrashingPostgres()}
+def _run_daily(phase, instance, key: str, resources: dict) -> dict:
     run = dg.materialize(
-        [asset],
-        partition_key="2024-01-05",
-        resources=crashing,
-        raise_on_error=False,
-        instance=instance,
+        [given(phase, "daily_readings")], partition_key=key, resources=resources,
+        raise_on_error=False, instance=instance,
+    )  # fmt: skip
+    return {"run": run, "rows": _table("daily_readings") if run.success else []}
+
+
+# Partition 2024-01-05, then 01-06, then 01-05 again, then 01-05 with a crash; each fixture adds
+# its runs to the previous one's, so a requirement runs only what it needs. Runs that fail are
+# recorded, not raised: each requirement looks only at the runs it needs.
+
+
+@pytest.fixture(scope="module")
+def daily_first(phase, instance):
+    """Partition 2024-01-05 on an empty schema, every query recorded."""
+    query("drop schema if exists phase3 cascade")  # no stale table can pass
+    QUERIES.clear()
+    first = _run_daily(
+        phase, instance, "2024-01-05", {**RESOURCES, "postgres": RecordingPostgres()}
     )
-    out["crash"] = {
-        "run": run,
-        "rows": _table("daily_readings") if out["again"]["run"].success else [],
-    }
+    return {"first": first, "queries": list(QUERIES)}
+
+
+@pytest.fixture(scope="module")
+def daily(phase, instance, daily_first):
+    """Then 2024-01-06, then 2024-01-05 again."""
+    out = dict(daily_first)
+    out["next"] = _run_daily(phase, instance, "2024-01-06", RESOURCES)
+    out["again"] = _run_daily(phase, instance, "2024-01-05", RESOURCES)
+    return out
+
+
+@pytest.fixture(scope="module")
+def daily_crash(phase, instance, daily):
+    """Then 2024-01-05 once more, with a crash while the rows are written."""
+    out = dict(daily)
+    crash = _run_daily(phase, instance, "2024-01-05", {**RESOURCES, "postgres": CrashingPostgres()})
+    crash["rows"] = _table("daily_readings") if out["again"]["run"].success else []
+    out["crash"] = crash
     return out
 
 
@@ -135,7 +125,8 @@ def _succeeded(steps: dict, *names: str, asset: str) -> None:
         _fail_unless_success(steps[name]["run"], asset)
 
 
-def test_daily_readings_one_utc_day(daily):
+def test_daily_readings_one_utc_day(daily_first):
+    daily = daily_first
     _succeeded(daily, "first", asset="daily_readings")
     rows = daily["first"]["rows"]
     assert rows and set(rows[0]) == READING_COLUMNS, (
@@ -145,10 +136,17 @@ def test_daily_readings_one_utc_day(daily):
     want = expected(_window("2024-01-05", "2024-01-05"))["valid"]
     keys = [(r["city"], r["observed_at"]) for r in rows]
     hint = ""
-    if any(ts == day("2024-01-06") for _, ts in keys):
+    outside = {ts for _, ts in keys if not day("2024-01-05") <= ts < day("2024-01-06")}
+    if outside and outside <= {day("2024-01-06")}:
         hint = " The next day's 00:00 reading is in: the window's end is exclusive (< end)."
-    elif any(not day("2024-01-05") <= ts < day("2024-01-06") for _, ts in keys):
-        hint = " Rows from outside the UTC day are in: use partition_time_window, not the session's dates."
+    elif outside:
+        first = min(outside)
+        hint = (
+            f" Rows from outside the UTC day are in (e.g. {first.astimezone(UTC):%Y-%m-%d %H:%M}"
+            " UTC): the day "
+            "was cut in the session's time zone; compare observed_at with the aware timestamps "
+            "of partition_time_window, not with dates."
+        )
     assert len(keys) == len(want) and set(keys) == set(want), (
         f"partition 2024-01-05: {_describe(rows, want)}.{hint}"
     )
@@ -158,9 +156,17 @@ def test_daily_readings_one_utc_day(daily):
     assert not wrong, (
         f"{len(wrong)} temperature_c values differ from validate_readings', e.g. {wrong[0]}"
     )
+    window_rows = query(
+        "select count(*) as n from source.weather_readings"
+        " where observed_at >= %(start)s and observed_at < %(end)s",
+        _window("2024-01-05", "2024-01-05"),
+    )[0]["n"]
+    QUERIES[:] = daily["queries"]
+    check_reads("source.weather_readings", window_rows, "the partition's UTC day", "TODO 1")
 
 
-def test_daily_readings_metadata(daily):
+def test_daily_readings_metadata(daily_first):
+    daily = daily_first
     _succeeded(daily, "first", asset="daily_readings")
     meta = _meta(daily["first"]["run"], "phase3__daily_readings")
     oracle = expected(_window("2024-01-05", "2024-01-05"))
@@ -185,7 +191,8 @@ def test_rerun_replaces_partition(daily):
         )
 
 
-def test_partition_write_is_atomic(daily):
+def test_partition_write_is_atomic(daily_crash):
+    daily = daily_crash
     _succeeded(daily, "first", "next", "again", asset="daily_readings")
     crash = daily["crash"]
     assert not crash["run"].success, (
@@ -238,6 +245,13 @@ def test_single_run_backfill(phase, batched):
     assert meta.get("row_count") == len(want), (
         f"metadata 'row_count' must be {len(want)} for the range, got {meta.get('row_count')}"
     )
+    counts = expected(_window("2024-01-03", "2024-01-09"))["counts"]
+    for reason, n in counts.items():
+        name = f"rejected_{reason}"
+        assert meta.get(name) == n, (
+            f"metadata {name!r} must be {n} for the range 2024-01-03..09, got "
+            f"{meta.get(name, 'nothing')!r}: report the same counts as daily_readings"
+        )
 
 
 # --- TODO 4: daily_city_aggregates, incremental ---------------------------------------------------
@@ -261,14 +275,30 @@ def aggregates(phase, instance):
         + sql.SQL(VALID_ROWS_SQL) + sql.SQL(") v"),
         _window("2024-01-04", "2024-01-06"),
     )  # fmt: skip
+    # The grader's own rows differ from what the source would give (an hour missing, other
+    # temperatures), so aggregating the source instead of daily_readings shows.
+    query(SEED_CHANGES_SQL)
     out = {}
+    recording = {**RESOURCES, "postgres": RecordingPostgres()}
     for step, key in (("first", "2024-01-05"), ("next", "2024-01-06"), ("again", "2024-01-05")):
+        QUERIES.clear()
         run = dg.materialize(
-            [asset], partition_key=key, resources=RESOURCES, raise_on_error=False, instance=instance
-        )
+            [asset], partition_key=key, resources=recording if step == "first" else RESOURCES,
+            raise_on_error=False, instance=instance,
+        )  # fmt: skip
         _fail_unless_success(run, "daily_city_aggregates")
         out[step] = _table("daily_city_aggregates")
+        if step == "first":
+            out["queries"] = list(QUERIES)
+            out["meta"] = _meta(run, "phase3__daily_city_aggregates")
     return out
+
+
+SEED_CHANGES_SQL = """
+delete from phase3.daily_readings where extract(hour from observed_at at time zone 'UTC') = 3;
+update phase3.daily_readings set temperature_c = temperature_c + 2
+where extract(hour from observed_at at time zone 'UTC') = 12;
+"""
 
 
 def test_incremental_daily_aggregates(aggregates):
@@ -291,8 +321,22 @@ def test_incremental_daily_aggregates(aggregates):
                 tolerance = 0.01 + 1e-9 if field == "mean_temperature_c" else 1e-6
                 assert abs(float(r[field]) - float(w[field])) <= tolerance, (
                     f"{label}: {r['city']} {r['day']} {field} is {r[field]}, expected {w[field]} "
-                    "(aggregate the validated rows of phase3.daily_readings)"
+                    "(aggregate the rows of phase3.daily_readings: the grader wrote its own "
+                    "there, which differ from the source)"
                 )
+    first = aggregates["first"]
+    meta = aggregates["meta"]
+    assert meta.get("row_count") == len(first), (
+        f"partition 2024-01-05: metadata 'row_count' must be the number of aggregate rows "
+        f"written ({len(first)}), got {meta.get('row_count', 'nothing')!r}"
+    )
+    window_rows = query(
+        "select count(*) as n from phase3.daily_readings"
+        " where observed_at >= %(start)s and observed_at < %(end)s",
+        _window("2024-01-05", "2024-01-05"),
+    )[0]["n"]
+    QUERIES[:] = aggregates["queries"]
+    check_reads("phase3.daily_readings", window_rows, "the partition's day", "TODO 4")
 
 
 def test_tests_catch_broken_versions(phase, record_property):

@@ -8,17 +8,16 @@ writes to the database.
 
 from __future__ import annotations
 
-import os
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import broken_phase5 as broken
 import dagster as dg
 import pytest
+from phase5_files import _age, check_cursor, deliver, redeliver, redeliver_same_size
 
 from workbook.grading import learner_tests
-from workbook.platform import generate, incoming
+from workbook.platform import incoming
 from workbook.platform.resources import RESOURCES
 
 INCOMING = dg.AssetKey(["phase5", "incoming_readings"])
@@ -44,26 +43,6 @@ def folder(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv(incoming.INCOMING_ENV, str(directory))
     monkeypatch.setenv(incoming.SETTLE_ENV, str(SETTLE))
     return directory
-
-
-def _age(path: Path, seconds: float = 60) -> None:
-    """Make a file look complete: last written `seconds` ago."""
-    then = time.time() - seconds
-    os.utime(path, (then, then))
-
-
-def deliver(folder: Path, day: date, age: float = 60) -> Path:
-    """Write one day's file as the generator does, and let it settle."""
-    (path,) = generate.write_csv(folder, days=1, start=day, cities=["Oslo", "Cairo"])
-    _age(path, age)
-    return path
-
-
-def redeliver(path: Path) -> None:
-    """Deliver the same day again with other content (as a corrected file would be)."""
-    text = path.read_text()
-    path.write_text(text + text.splitlines()[-1] + "\n")
-    _age(path, 30)
 
 
 def tick(phase, cursor: str | None, todo: str):
@@ -114,6 +93,15 @@ def test_sensor_requests_each_new_file(phase, folder):
     assert got == sorted(f.name for f in files), (
         f"TODO 1: expected one RunRequest per new file {[f.name for f in files]}, got {got}"
     )
+    by_name = {f.name: f for f in incoming.ready_files(folder)}
+    for r in requests:
+        file = by_name[Path(requested_path(r)).name]
+        want = phase.ingest_run_config(file)
+        assert r.run_config == want, (
+            f"TODO 1: the run_config for {file.name} is {r.run_config!r}, expected "
+            f"ingest_run_config(file) = {want!r}: without the fingerprint the loader cannot tell "
+            "that the file changed after the sensor saw it"
+        )
     for r in requests:
         path = Path(requested_path(r))
         assert path.is_absolute() and path.exists(), (
@@ -130,6 +118,7 @@ def test_sensor_keeps_a_cursor(phase, folder):
         f"expected {sorted(f.name for f in first)}"
     )
     assert cursor, "TODO 2: the sensor returned no cursor, so the next tick cannot know what it saw"
+    check_cursor(cursor, folder, "after the first tick")
 
     again, cursor = tick(phase, cursor, "TODO 2")
     assert not again, (
@@ -147,6 +136,14 @@ def test_sensor_keeps_a_cursor(phase, folder):
         f"TODO 2: {first[0].name} was delivered again with new content, and the sensor requested "
         f"{names(got) or 'nothing'}: compare fingerprints, not just names"
     )
+    check_cursor(cursor, folder, f"after {first[0].name} was delivered again,")
+    redeliver_same_size(first[2])
+    got, cursor = tick(phase, cursor, "TODO 2")
+    assert names(got) == [first[2].name], (
+        f"TODO 2: {first[2].name} was delivered again with one digit changed (same size, new "
+        f"mtime), and the sensor requested {names(got) or 'nothing'}: compare the whole "
+        "fingerprint, not the size"
+    )
     first[1].unlink()
     got, cursor = tick(phase, cursor, "TODO 2")
     assert not got, f"TODO 2: a tick after a file was removed requested {names(got)}"
@@ -154,6 +151,7 @@ def test_sensor_keeps_a_cursor(phase, folder):
         f"TODO 2: {first[1].name} left the directory but is still in the cursor ({cursor}): keep "
         "only the files still present, or the cursor grows forever"
     )
+    check_cursor(cursor, folder, f"after {first[1].name} was removed,")
 
 
 def test_sensor_run_key_is_stable(phase, folder):
@@ -189,6 +187,14 @@ def test_sensor_run_key_is_stable(phase, folder):
     )
     assert keys_three.get(files[1].name) == keys_one[files[1].name], (
         f"TODO 3: {files[1].name} did not change, but its run_key did"
+    )
+    redeliver_same_size(files[1])
+    four, _ = tick(phase, None, "TODO 3")
+    keys_four = {Path(requested_path(r) or "?").name: r.run_key for r in four}
+    assert keys_four.get(files[1].name) != keys_one[files[1].name], (
+        f"TODO 3: {files[1].name} was delivered again with one digit changed (the same size, a "
+        f"new mtime) but kept its run_key {keys_one[files[1].name]!r}: build it from the whole "
+        "fingerprint (file.fingerprint), not the size"
     )
 
 
@@ -234,8 +240,8 @@ def test_summary_freshness_policy(phase):
     (spec,) = list(summary.specs)
     policy = spec.freshness_policy
     assert policy is not None, (
-        "TODO 4: daily_summary has no freshness policy; pass "
-        "freshness_policy=dg.FreshnessPolicy.time_window(...) to @dg.asset"
+        "TODO 4: daily_summary has no freshness policy (SUMMARY_FRESHNESS is None): give it a "
+        "time-window policy (dg.FreshnessPolicy) that warns and fails after the ages TODO 4 names"
     )
     fail = getattr(policy, "fail_window", None)
     warn = getattr(policy, "warn_window", None)
@@ -280,8 +286,9 @@ def test_summary_is_eager(phase):
     summary = _asset(phase, "daily_summary", "TODO 5")
     (spec,) = list(summary.specs)
     assert spec.automation_condition is not None, (
-        "TODO 5: daily_summary has no automation condition; set "
-        "automation_condition=dg.AutomationCondition.eager()"
+        "TODO 5: daily_summary has no automation condition (SUMMARY_AUTOMATION is None), so "
+        "nothing ever requests it: give it the condition that reacts to every upstream update "
+        "(dg.AutomationCondition, see TODO 5)"
     )
     t0 = datetime(2024, 6, 1, 10, 0, 1, tzinfo=UTC)
     with dg.DagsterInstance.ephemeral() as instance:
@@ -310,14 +317,26 @@ def test_summary_is_eager(phase):
             "TODO 5: a second file arrived seconds after the first, and daily_summary was not "
             "requested again: eager reacts to every upstream update, a cron condition does not"
         )
+    condition = spec.automation_condition
+    assert condition == dg.AutomationCondition.eager(), (
+        f"TODO 5: daily_summary's condition is {_describe(condition)}, not eager(): TODO 5 asks "
+        "for the eager condition, which also waits while an upstream is missing or a run is "
+        "in progress, and requests each update once"
+    )
+
+
+def _describe(condition) -> str:
+    name = getattr(condition, "get_label", lambda: None)() or getattr(condition, "name", "")
+    return f"{name or type(condition).__name__!r}"
 
 
 def test_rollup_on_cron(phase):
     rollup = _asset(phase, "daily_rollup", "TODO 6")
     (spec,) = list(rollup.specs)
     assert spec.automation_condition is not None, (
-        "TODO 6: daily_rollup has no automation condition; set "
-        'automation_condition=dg.AutomationCondition.on_cron("0 6 * * *")'
+        "TODO 6: daily_rollup has no automation condition (ROLLUP_AUTOMATION is None), so "
+        "nothing ever requests it: give it a cron-based dg.AutomationCondition for 06:00 UTC "
+        "every day (see TODO 6)"
     )
     day = datetime(2024, 6, 1, tzinfo=UTC)
     steps = [  # (time, summary updated just before, expected requests, what it means)
@@ -327,6 +346,19 @@ def test_rollup_on_cron(phase):
         (time_of(day, 6, 10), True, 1, "at 06:10: the summary updated after the 06:00 tick"),
         (time_of(day, 6, 15), False, 0, "at 06:15: it already ran for today's tick"),
         (time_of(day, 6, 20), True, 0, "at 06:20: another summary update, same day's tick"),
+        (
+            time_of(day, 12, 10),
+            True,
+            0,
+            "at 12:10: a summary update, but the next tick is tomorrow",
+        ),
+        (time_of(day, 18, 5), True, 0, "at 18:05: a summary update, but the next tick is tomorrow"),
+        (
+            time_of(day, 23, 10),
+            True,
+            0,
+            "at 23:10: a summary update, but the next tick is tomorrow",
+        ),
         (time_of(day, 30, 5), True, 1, "at 06:05 the next day, after a new update"),
     ]
     with dg.DagsterInstance.ephemeral() as instance:

@@ -1,0 +1,59 @@
+"""Phase 5's deliveries made by hand: a re-delivery of the same size, and the cursor TODO 2 keeps."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from datetime import date
+from pathlib import Path
+
+from workbook.platform import generate, incoming
+
+
+def _age(path: Path, seconds: float = 60) -> None:
+    """Make a file look complete: last written `seconds` ago."""
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def deliver(folder: Path, day: date, age: float = 60) -> Path:
+    """Write one day's file as the generator does, and let it settle."""
+    (path,) = generate.write_csv(folder, days=1, start=day, cities=["Oslo", "Cairo"])
+    _age(path, age)
+    return path
+
+
+def redeliver(path: Path) -> None:
+    """Deliver the same day again with other content (as a corrected file would be)."""
+    text = path.read_text()
+    path.write_text(text + text.splitlines()[-1] + "\n")
+    _age(path, 30)
+
+
+def redeliver_same_size(path: Path) -> None:
+    """Deliver the same day again with one digit changed: a new fingerprint, the same size."""
+    data = path.read_bytes()
+    last = list(re.finditer(rb"\d", data))[-1]
+    digit = b"1" if last.group(0) != b"1" else b"2"
+    path.write_bytes(data[: last.start()] + digit + data[last.end() :])
+    _age(path, 20)
+
+
+def _cursor_state(folder: Path) -> dict[str, str]:
+    """What TODO 2's cursor holds: {name: fingerprint} of the complete files in the folder now."""
+    return {f.name: f.fingerprint for f in incoming.ready_files(folder)}
+
+
+def check_cursor(cursor: str | None, folder: Path, when: str) -> None:
+    """The cursor is the documented JSON: {file name: file.fingerprint} of the files there now."""
+    want = _cursor_state(folder)
+    try:
+        got = json.loads(cursor) if cursor else None
+    except (TypeError, ValueError):
+        got = cursor
+    assert got == want, (
+        f"TODO 2: {when} the cursor is {str(cursor)[:160]!r}, expected the JSON of "
+        f"{{file name: file.fingerprint}} for the files there now, e.g. {json.dumps(want)[:120]}"
+    )
