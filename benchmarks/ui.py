@@ -26,7 +26,7 @@ from workbook.platform.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
 LOCATION = "weather_workbook_solutions"
-DEFAULT_UI = "dagster dev -w workspace.solutions.yaml"
+DEFAULT_UI = "dg dev"  # the README's command; "dagster dev -w workspace.solutions.yaml" also works
 
 
 class UI:
@@ -106,7 +106,9 @@ def started(port: int, ui_command: str = DEFAULT_UI, cwd: Path = ROOT, env: dict
     """``uv run <ui_command>`` until every location is loaded; yields (UI, seconds to ready, pid)."""
     with tempfile.TemporaryDirectory() as home:
         _instance_yaml(Path(home))
-        env = {**os.environ, "DAGSTER_HOME": home, **(env or {})}
+        # The reference solutions: `dagster dev -w workspace.solutions.yaml` loads them, `dg dev`
+        # reads WORKBOOK_DEFS (it has no workspace flag).
+        env = {**os.environ, "DAGSTER_HOME": home, "WORKBOOK_DEFS": "solutions", **(env or {})}
         cmd = ["uv", "run", *shlex.split(ui_command), "-p", str(port)]
         log = Path(home) / "ui.log"
         with open(log, "w") as out:
