@@ -327,7 +327,7 @@ def dbt(args) -> int:
 @click.option("--check", "mode", flag_value="check", help="Fail if a stub is out of sync.")
 @click.option("--write", "mode", flag_value="write", help="Regenerate the stubs.")
 def stubs(mode) -> int:
-    """Check or regenerate the learner's stubs from solutions/ (maintainers).
+    """Check or regenerate the learner's stubs (derived from the reference in solutions/; maintainers).
 
     \b
     Examples:
