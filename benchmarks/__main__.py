@@ -29,9 +29,8 @@ from pathlib import Path
 from psycopg2 import sql
 
 from benchmarks import ui, waits
-from benchmarks.common import PY, ROOT, UV, Figure, timed
+from benchmarks.common import PY, ROOT, UV, Figure
 from workbook.platform import db
-from workbook.platform.embedded import embedded_server_url
 
 OUT = ROOT / "docs" / "benchmarks.md"
 
@@ -84,23 +83,6 @@ def bench_testing(runs: int) -> list[Figure]:
         figures.append(Figure("testing", name, statistics.median(r["seconds"] for r in results),
                               "s", budget, "budget" if budget else "", runs, note))  # fmt: skip
     return figures
-
-
-def _plain_dbt_build(runs: int) -> float | None:
-    """A plain `dbt build` of the reference dbt project on the seeded test database (the floor).
-
-    Run after `workbook check 4 --solutions`, which prepared the project copy and the landing
-    table: the same models, the same one-day window, with dbt's partial parsing warm.
-    """
-    from workbook.platform import dbt as wdbt
-
-    server = os.environ.get(db.ENV_VAR) or embedded_server_url()
-    env = {**os.environ, **wdbt.env(db.with_database(server, "workbook_test"))}
-    project = wdbt.project_dir_for(ROOT / "solutions" / "phase4_dbt_assets.py")
-    dbt = str(Path(PY).parent / "dbt")
-    cmd = [dbt, "build", "--project-dir", str(project), "--profiles-dir", str(project),
-           "--vars", '{"min_date": "2024-01-01T00:00:00+00:00", "max_date": "2024-01-02T00:00:00+00:00"}']  # fmt: skip
-    return timed(cmd, runs, env=env)
 
 
 def bench_suite(_runs: int) -> list[Figure]:
