@@ -100,34 +100,15 @@ def bench_suite(_runs: int) -> list[Figure]:
 
 
 def _ready_time(args: list[str], port: int, kind: str, env: dict | None = None) -> float:
-    """Seconds from `dagster dev` start to every code location LOADED (GraphQL).
+    """Seconds from `uv run dagster dev` start to every code location LOADED (GraphQL).
 
     Also records the memory of the whole process tree at that moment in ``UI_RSS_MB``.
     """
-    query = (
-        b'{"query":"{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"}'
-    )
-    proc = subprocess.Popen([UV, "run", "dagster", "dev", "-p", str(port), *args], cwd=ROOT,
-                            env=env or os.environ.copy(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
-    t = time.perf_counter()
-    try:
-        while time.perf_counter() - t < 180:
-            try:
-                req = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=query,
-                                             headers={"content-type": "application/json"})  # fmt: skip
-                body = urllib.request.urlopen(req, timeout=2).read().decode()
-                if "LOADED" in body and "LOADING" not in body:
-                    ready = time.perf_counter() - t
-                    UI_RSS_MB.setdefault(kind, []).append(_tree_rss_mb(proc.pid))
-                    return ready
-            except OSError:
-                pass
-            time.sleep(0.2)
-        return float("nan")
-    finally:
-        os.killpg(proc.pid, 9)  # dagster dev ignores SIGTERM/SIGINT in some sandboxes
-        proc.wait(30)
+
+    def record(pid: int) -> None:
+        UI_RSS_MB.setdefault(kind, []).append(_tree_rss_mb(pid))
+
+    return _ui_ready([UV, "run", "dagster", "dev", *args], port, env, on_ready=record)
 
 
 UI_RSS_MB: dict[str, list[float]] = {}
@@ -176,13 +157,17 @@ def bench_ui(runs: int) -> list[Figure]:
     ]
 
 
-def _ui_ready(command: list[str], port: int) -> float:
-    """Seconds from ``command`` (a UI start, its own process group) to every location LOADED."""
+def _ui_ready(command: list[str], port: int, env: dict | None = None, on_ready=None) -> float:
+    """Seconds from ``command`` (a UI start, its own process group) to every location LOADED.
+
+    ``on_ready(pid)``, when given, runs at that moment, while the UI is still up.
+    """
     query = (
         b'{"query":"{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"}'
     )
-    proc = subprocess.Popen([*command, "-p", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen([*command, "-p", str(port)], cwd=ROOT, env=env or os.environ.copy(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
     t = time.perf_counter()
     try:
         while time.perf_counter() - t < 180:
@@ -191,13 +176,16 @@ def _ui_ready(command: list[str], port: int) -> float:
                                              headers={"content-type": "application/json"})  # fmt: skip
                 body = urllib.request.urlopen(req, timeout=2).read().decode()
                 if "LOADED" in body and "LOADING" not in body:
-                    return time.perf_counter() - t
+                    ready = time.perf_counter() - t
+                    if on_ready:
+                        on_ready(proc.pid)
+                    return ready
             except OSError:
                 pass
             time.sleep(0.2)
         return float("nan")
     finally:
-        os.killpg(proc.pid, 9)
+        os.killpg(proc.pid, 9)  # dagster dev ignores SIGTERM/SIGINT in some sandboxes
         proc.wait(30)
 
 
