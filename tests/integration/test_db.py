@@ -235,3 +235,30 @@ def test_an_unusable_pgdata_is_one_line(tmp_path, where):
     assert out.returncode == 1 and out.stdout == ""
     assert out.stderr.startswith(f"workbook: WORKBOOK_PGDATA={pgdata}: cannot create")
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_graded_tests_reuse_connections_without_leaking_a_session_setting_or_an_error(
+    test_database,
+):
+    """learner_tests.reused_connections: one connection serves many uses, each reset."""
+    from workbook.grading.learner_tests import reused_connections
+
+    with reused_connections():
+        with db.connect() as conn, conn.cursor() as cur:
+            first = conn
+            cur.execute("show timezone")
+            default = cur.fetchone()[0]
+            cur.execute("set time zone 'Asia/Tokyo'")
+        with db.connect() as conn, conn.cursor() as cur:
+            assert conn is first  # reused, not reopened
+            cur.execute("show timezone")
+            assert cur.fetchone()[0] == default != "Asia/Tokyo"
+        with pytest.raises(Exception, match="division by zero"):
+            with db.connect() as conn, conn.cursor() as cur:
+                cur.execute("select 1 / 0")
+        assert first.closed  # a connection that saw an error is not handed out again
+        with db.connect() as conn, conn.cursor() as cur:
+            assert conn is not first
+            cur.execute("select 1")
+            kept = conn
+    assert kept.closed  # every idle connection is closed when grading ends

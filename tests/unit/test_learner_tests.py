@@ -13,6 +13,7 @@ import pytest
 
 from workbook.course.phases import PHASES
 from workbook.course.requirements import requirements
+from workbook.grading import learner_tests
 from workbook.grading.learner_tests import Broken, score, verdict
 from workbook.platform.paths import GRADERS, SOLUTIONS
 
@@ -101,6 +102,19 @@ def test_a_score_below_the_threshold_names_what_was_missed(grade):
 def test_tests_that_cannot_count_fail_with_a_reason(grade, source, says):
     _, problem = grade(source)
     assert says in problem
+
+
+def test_a_test_that_hangs_is_stopped_and_a_hang_on_a_broken_version_counts_as_caught(
+    grade, monkeypatch
+):
+    monkeypatch.setattr(learner_tests, "SLOW_S", 0.3)
+    _, problem = grade("def test_hang():\n    while True:\n        pass\n")
+    assert problem.startswith("test_hang was stopped after 0.3 s")
+    # Passes on the reference at once; loops forever on both broken versions (3 and 1 != 2).
+    s, problem = grade(
+        "def test_loop():\n    while double(1) != 2:\n        pass\n    assert True\n"
+    )
+    assert (problem, s.as_dict()["caught"]) == ("", 2)
 
 
 @pytest.mark.parametrize("phase", sorted(PHASES))

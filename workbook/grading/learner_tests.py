@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import ast
 import inspect
+import signal
 import tempfile
 import textwrap
+import threading
 import time
 import traceback
 import types
@@ -68,6 +70,32 @@ class Score:
 
 class DatabaseUsed(RuntimeError):
     pass
+
+
+class TooSlow(BaseException):  # noqa: N818 - not an Exception, so a test's `except` cannot hide it
+    """Raised inside a learner's test that runs past ``SLOW_S``: a hanging test ends, too."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` (SIGALRM; only in the main thread, where grading
+    runs). Python code is interrupted at once; a call blocked inside C ends when it returns."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        yield
+        return
+
+    def stop(signum, frame):
+        raise TooSlow
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def learner_tests(module: types.ModuleType) -> list[types.FunctionType]:
@@ -167,6 +195,40 @@ def fast_ephemeral_instances() -> Iterator[None]:
 
 
 @contextmanager
+def reused_connections() -> Iterator[None]:
+    """Let ``db.connect`` reuse idle connections while the learner's tests run.
+
+    A Phase 3 grade opens about 90 connections (every resource call opens one), 5 ms each, a
+    quarter of its time. Each use is still its own transaction, and a returned connection is
+    reset to the session defaults (``RESET ALL``), so no setting leaks from one use to the next;
+    a connection that saw an error is closed, not reused.
+    """
+    idle: dict[str, list] = {}
+
+    @contextmanager
+    def connect(url: str | None = None):
+        key = url or db.database_url()
+        conn = idle[key].pop() if idle.get(key) else db.open_connection(key)
+        try:
+            with conn:  # commits, or rolls back on error, as db.connect does
+                yield conn
+            conn.reset()
+        except BaseException:
+            conn.close()
+            raise
+        idle.setdefault(key, []).append(conn)
+
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(db, "connect", connect)
+            yield
+    finally:
+        for conns in idle.values():
+            for conn in conns:
+                conn.close()
+
+
+@contextmanager
 def one_implicit_instance() -> Iterator[None]:
     """Let every ``materialize``/``build_asset_context`` called without an ``instance`` share one.
 
@@ -236,7 +298,7 @@ def score(
     tests = learner_tests(learner)
     if not tests:
         return Score(problem=f"{file} has no test_ function yet: {todo}")
-    with fast_ephemeral_instances(), one_implicit_instance():
+    with fast_ephemeral_instances(), one_implicit_instance(), reused_connections():
         return _score(tests, learner, reference, subject, broken, database, todo, reset)
 
 
@@ -249,7 +311,11 @@ def _score(tests, learner, reference, subject, broken, database, todo, reset) ->
         started = time.monotonic()
         with database_guard(database) as touched:
             try:
-                call(test)
+                with time_limit(SLOW_S):
+                    call(test)
+            except TooSlow:
+                return Score(problem=f"{fn.__name__} was stopped after {SLOW_S:g} s: test a "
+                                     "handful of rows, and make sure nothing waits forever")  # fmt: skip
             except FAILED as exc:
                 if touched:
                     return Score(problem=f"{fn.__name__} connects to the database: {todo} needs "
@@ -258,7 +324,7 @@ def _score(tests, learner, reference, subject, broken, database, todo, reset) ->
                                      f"{first_line(exc, learner.__file__)}")  # fmt: skip
         took = time.monotonic() - started
         if took > SLOW_S:
-            return Score(problem=f"{fn.__name__} took {took:.1f} s (more than {SLOW_S:.0f} s): "
+            return Score(problem=f"{fn.__name__} took {took:.1f} s (more than {SLOW_S:g} s): "
                                  "test a handful of rows, not the whole dataset")  # fmt: skip
     mute = [f.__name__ for f in tests if not asserts_something(f, learner)]
     if mute:
@@ -272,8 +338,9 @@ def _score(tests, learner, reference, subject, broken, database, todo, reset) ->
         for fn in tests:
             with database_guard(database):
                 try:
-                    call(ns[fn.__name__])
-                except FAILED:  # a failing test is a caught bug
+                    with time_limit(SLOW_S):
+                        call(ns[fn.__name__])
+                except (TooSlow, *FAILED):  # a failing (or hanging) test is a caught bug
                     caught = True
                     break
         (result.caught if caught else result.missed).append(b.description)

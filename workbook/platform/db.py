@@ -179,7 +179,7 @@ def sibling_database(dbname: str, timezone: str | None = None) -> str:
 
 def ensure_database(server_url: str, dbname: str, timezone: str | None = None) -> None:
     """Create ``dbname`` on the server if it does not exist yet."""
-    conn = _open(server_url)
+    conn = open_connection(server_url)
     conn.autocommit = True  # CREATE DATABASE cannot run inside a transaction
     try:
         with conn.cursor() as cur:
@@ -206,7 +206,7 @@ def connect(url: str | None = None):
     An unreachable server raises ``DatabaseError`` within ``CONNECT_TIMEOUT_S`` seconds, naming
     the host and database with the password masked.
     """
-    conn = _open(url or database_url())
+    conn = open_connection(url or database_url())
     try:
         with conn:  # commits or rolls back the transaction
             yield conn
@@ -214,7 +214,8 @@ def connect(url: str | None = None):
         conn.close()
 
 
-def _open(url: str):
+def open_connection(url: str):
+    """A new psycopg2 connection (the caller closes it); a failure says why in one masked line."""
     try:
         return psycopg2.connect(url, connect_timeout=CONNECT_TIMEOUT_S)
     except psycopg2.Error as exc:  # also a DSN libpq rejects: its message may hold the password
