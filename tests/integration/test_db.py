@@ -262,3 +262,24 @@ def test_graded_tests_reuse_connections_without_leaking_a_session_setting_or_an_
             cur.execute("select 1")
             kept = conn
     assert kept.closed  # every idle connection is closed when grading ends
+
+
+def test_copy_buffer_round_trips_every_kind_of_value_through_copy(test_database):
+    """db.copy_buffer: what COPY reads back equals what was written, escapes included."""
+    from datetime import UTC, date, datetime
+
+    rows = [
+        ("plain", 1, 2.5, True, date(2024, 1, 5), datetime(2024, 1, 5, 23, 0, tzinfo=UTC)),
+        ("tab\there", -3, -0.1, False, None, None),
+        ("back\\slash \\N", 0, 1e-07, None, date(9999, 12, 30), None),
+        ("new\nline and\rreturn", None, None, True, None, None),
+        (None, 2**40, float("inf"), False, None, None),
+    ]
+    with db.connect() as conn, conn.cursor() as cur:
+        cur.execute(
+            "create temporary table t (s text, i bigint, f double precision, b boolean,"
+            " d date, ts timestamptz)"
+        )
+        cur.copy_expert("copy t from stdin", db.copy_buffer(rows))
+        cur.execute("select * from t")
+        assert cur.fetchall() == rows
