@@ -48,7 +48,7 @@ Testing: resources are what make assets testable
 
     Run your tests:  uv run pytest phase1_basic_assets.py
     ``workbook check 1`` runs them against the reference implementation (they must pass, with no
-    database) and against 9 broken versions of it: your tests must catch at least 7 of them.
+    database) and against 11 broken versions of it: your tests must catch at least 9 of them.
 
 Try it
     uv run workbook check 1        grade this file (✓/✗ per rule, with hints)

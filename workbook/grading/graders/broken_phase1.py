@@ -10,7 +10,7 @@ from workbook.grading.learner_tests import Broken
 
 SUBJECT = ("raw_weather_data", "cleaned_weather_data", "defs", "MIN_TEMPERATURE_C",
            "MAX_TEMPERATURE_C")  # fmt: skip
-THRESHOLD = 7  # of the broken versions below
+THRESHOLD = 9  # of the broken versions below
 
 
 def clean(raw: list[dict], bug: str) -> tuple[list[dict], dict]:
@@ -29,7 +29,8 @@ def clean(raw: list[dict], bug: str) -> tuple[list[dict], dict]:
         low, high = (-90.0, 60.0) if bug != "exclusive_range" else (-89.99, 59.99)
         if not low <= celsius_checked <= high and bug != "keeps_glitches":
             continue
-        out = {k: v for k, v in row.items() if k not in ("temperature", "temperature_unit")}
+        dropped = () if bug == "keeps_unit_columns" else ("temperature", "temperature_unit")
+        out = {k: v for k, v in row.items() if k not in dropped}
         out["temperature_c"] = celsius if bug == "no_rounding" else round(celsius, 1)
         usable.append(out)
     kept: dict[tuple, dict] = {}
@@ -42,7 +43,9 @@ def clean(raw: list[dict], bug: str) -> tuple[list[dict], dict]:
     dropped_duplicates = len(usable) - len(rows) if bug != "no_duplicate_count" else 0
     metadata = {
         "row_count": len(rows),
-        "dropped_unusable": len(raw) - len(usable),
+        "dropped_unusable": len(raw)
+        - len(usable)
+        + (len(usable) - len(rows) if bug == "unusable_counts_duplicates" else 0),
         "dropped_duplicates": dropped_duplicates,
         "preview": dg.MetadataValue.md("\n".join(str(r) for r in rows[:5])),
     }
@@ -73,4 +76,10 @@ BROKEN = [
     _broken("keeps_duplicates", "a version that keeps duplicate deliveries"),
     _broken("dedupe_by_city", "a version that keeps one reading per city, not per city and hour"),
     _broken("no_duplicate_count", "a version that reports dropped_duplicates as 0"),
+    _broken(
+        "keeps_unit_columns", "a version that keeps the temperature and temperature_unit columns"
+    ),
+    _broken(
+        "unusable_counts_duplicates", "a version whose dropped_unusable also counts duplicates"
+    ),
 ]
