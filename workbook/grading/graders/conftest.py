@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from workbook.course.phases import TARGETS, PhaseLoadError, load_phase
-from workbook.grading.database import use_test_database
+from workbook.grading.database import TEST_TIMEZONE, use_test_database
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -28,6 +30,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def test_database() -> str:
     return use_test_database()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def local_time_zone_not_utc():
+    """Grade with the process's local time zone set to Chicago, as the database session's is.
+
+    Code that takes a day from local time (``observed_at.astimezone().date()``) is wrong, but
+    passes on a machine that runs in UTC; here it fails, as it would for a learner elsewhere.
+    """
+    if not hasattr(time, "tzset"):  # Windows: no way to change it in-process
+        yield
+        return
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = TEST_TIMEZONE
+    time.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
 
 
 @pytest.fixture(scope="session")

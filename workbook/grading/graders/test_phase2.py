@@ -102,6 +102,15 @@ def _validate(fn, rows):
     return list(valid), {k: v for k, v in rejected.items() if v}
 
 
+def _keeps_source_values(row: dict, source: dict, label: str) -> None:
+    changed = {c: row.get(c) for c in VALIDATED_COLUMNS - {"temperature_c"}
+               if row.get(c) != source[c]}  # fmt: skip
+    assert not changed, (
+        f"{label}: a valid row keeps the source's values, but these changed: {changed} (the "
+        f"source has { {c: source[c] for c in changed} }); a missing optional value stays None"
+    )
+
+
 def test_validate_readings_rules(phase):
     fn = _own(phase, "validate_readings", "TODO 1")
     for label, changes, reason in CASES:
@@ -111,6 +120,7 @@ def test_validate_readings_rules(phase):
                 f"{label} is valid, but validate_readings rejected it as "
                 f"{rejected or 'nothing'}.{_why(label, reason)}"
             )
+            _keeps_source_values(valid[0], _reading(0, **changes), label)
         else:
             assert not valid and rejected == {reason: 1}, (
                 f"{label} must be rejected once as {reason!r}; got "
@@ -124,16 +134,15 @@ def test_validate_readings_rules(phase):
     assert row["temperature_c"] == 55.0, (
         f"131 °F must give temperature_c 55.0, got {row['temperature_c']!r}"
     )
-    source = _reading(0, temperature=131.0, temperature_unit="F")
-    changed = {c: row[c] for c in VALIDATED_COLUMNS - {"temperature_c"} if row[c] != source[c]}
-    assert not changed, (
-        f"a valid row keeps the source's values; these changed: {changed} (expected "
-        f"{ {c: source[c] for c in changed} })"
-    )
-    valid, _ = _validate(fn, [_reading(0)])
-    assert valid[0]["temperature_c"] == 12.3, (
-        f"temperature_c is rounded to 1 decimal: 12.34 °C must give 12.3, got {valid[0]['temperature_c']}"
-    )
+    for changes, want in (({}, 12.3), ({"temperature": 70.0, "temperature_unit": "F"}, 21.1),
+                          ({"temperature": 50.5, "temperature_unit": "F"}, 10.3)):  # fmt: skip
+        reading = _reading(0, **changes)
+        valid, _ = _validate(fn, [reading])
+        got = valid[0]["temperature_c"]
+        assert got == want and isinstance(got, float), (
+            f"{reading['temperature']} °{reading['temperature_unit']} must give temperature_c "
+            f"{want}, got {got!r}: convert to °C, then round(value, 1), for every unit"
+        )
     # Duplicates: only an accepted (city, observed_at) makes a later copy a duplicate.
     base, glitch = _reading(1), _reading(2, temperature=999.9)
     valid, rejected = _validate(fn, [base, dict(base), glitch, dict(glitch), _reading(2)])
@@ -143,6 +152,13 @@ def test_validate_readings_rules(phase):
         f"(a copy of a rejected row fails its own rule first), got {rejected}"
     )
     assert len(valid) == 2, f"2 of those 5 rows are valid, got {len(valid)}"
+    other_station = _reading(4, station_id="XX-0002", station_name="Other Field")
+    valid, rejected = _validate(fn, [_reading(4), other_station])
+    assert rejected == {"duplicate": 1} and len(valid) == 1, (
+        "two valid readings of Testville at the same hour from two stations (XX-0001, XX-0002):"
+        " a duplicate is the same (city, observed_at), whatever the station; got "
+        f"{len(valid)} valid and rejected {rejected or 'nothing'}"
+    )
     # Two valid deliveries of one city and hour that differ: the first one wins.
     first, second = _reading(3, temperature=10.0), _reading(3, temperature=20.0, humidity_pct=90.0)
     valid, rejected = _validate(fn, [first, second])
@@ -184,6 +200,12 @@ def test_validated_readings_asset(phase, validated_run, oracle):
         f"expected {len(oracle['valid'])} valid readings, got {len(table)} "
         f"({len(extra)} that break a rule or repeat, {len(lost)} valid ones missing)"
     )
+    unrounded = [r for r in table if r["temperature_c"] != round(r["temperature_c"], 1)]
+    assert not unrounded, (
+        f"{len(unrounded)} stored temperature_c values are not rounded to 1 decimal, e.g. "
+        f"{unrounded[0]['city']} {unrounded[0]['observed_at']:%Y-%m-%d %H:%M}: "
+        f"{unrounded[0]['temperature_c']!r}"
+    )
     wrong = [r for r in table if abs(r["temperature_c"] - oracle["valid"][(r["city"], r["observed_at"])]) > 0.051]  # fmt: skip
     assert not wrong, (
         f"{len(wrong)} temperature_c values are not the reading in °C, e.g. {wrong[0]}"
@@ -215,15 +237,16 @@ def _valid(city, when, temp, precip):
 
 
 AGG_INPUT = [
-    _valid("Oslo", datetime(2024, 1, 5, 0, 0, tzinfo=UTC), 1.0, 0.1),
-    _valid("Oslo", datetime(2024, 1, 5, 23, 0, tzinfo=UTC), 2.0, 0.2),
+    # Precipitation 0.14 + 0.22 = 0.36 mm: 0.4 rounded to 1 decimal (0.36 is 2 decimals).
+    _valid("Oslo", datetime(2024, 1, 5, 0, 0, tzinfo=UTC), 1.0, 0.14),
+    _valid("Oslo", datetime(2024, 1, 5, 23, 0, tzinfo=UTC), 2.0, 0.22),
     # 17:30 in Chicago on Jan 5 is 23:30 UTC on Jan 5; 20:00 in Chicago is 02:00 UTC on Jan 6.
     _valid("Oslo", datetime(2024, 1, 5, 17, 30, tzinfo=CHICAGO), 2.0, 0.0),
     _valid("Oslo", datetime(2024, 1, 5, 20, 0, tzinfo=CHICAGO), -3.5, 1.2),
     _valid("Cairo", datetime(2024, 1, 6, 12, 0, tzinfo=UTC), 20.5, 0.0),
 ]
 AGG_EXPECTED = {
-    ("Oslo", date(2024, 1, 5)): (3, 1.0, 2.0, 1.67, 0.3),
+    ("Oslo", date(2024, 1, 5)): (3, 1.0, 2.0, 1.67, 0.4),
     ("Oslo", date(2024, 1, 6)): (1, -3.5, -3.5, -3.5, 1.2),
     ("Cairo", date(2024, 1, 6)): (1, 20.5, 20.5, 20.5, 0.0),
 }
@@ -327,12 +350,24 @@ def test_blocking_temperature_check(phase):
         ("no rows", [], True, 0),
         ("a 999.9 °C row", [*good, _valid("Oslo", when, 999.9, 0.0)], False, 1),
         ("a -90.1 °C row", [*good, _valid("Oslo", when, -90.1, 0.0)], False, 1),
+        (
+            "a 60.1 °C row and a -999.9 °C row",
+            [_valid("Oslo", when, 60.1, 0.0), *good, _valid("Oslo", when, -999.9, 0.0)],
+            False,
+            2,
+        ),
         ("a row without temperature_c", [*good, _valid("Oslo", when, None, 0.0)], False, 1),
     ]
     compute = check.op.compute_fn
     # Call the check's function directly: invoking the check object builds a Dagster instance
     # each time (about half a second).
-    call = check if compute.has_context_arg() else compute.decorated_fn
+    if compute.has_context_arg():
+        context = dg.build_asset_check_context()
+
+        def call(rows):
+            return compute.decorated_fn(context, rows)
+    else:
+        call = compute.decorated_fn
     for label, rows, passed, out_of_range in cases:
         result = call([dict(r) for r in rows])
         assert isinstance(result, dg.AssetCheckResult), "the check must return dg.AssetCheckResult"
@@ -347,8 +382,9 @@ def test_blocking_temperature_check(phase):
         meta = result.metadata or {}
         assert "out_of_range" in meta, "report metadata 'out_of_range' (the number of bad rows)"
         value = getattr(meta["out_of_range"], "value", meta["out_of_range"])
-        assert value == out_of_range, (
-            f"with {label} out_of_range must be {out_of_range}, got {value}"
+        assert value == out_of_range and type(value) is int, (
+            f"with {label} out_of_range must be the number of failing rows, {out_of_range}, got "
+            f"{value!r} ({type(value).__name__})"
         )
 
 
