@@ -14,16 +14,28 @@ from psycopg2 import sql
 
 from workbook.platform.resources import PostgresResource
 
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+
+
+def _text(cursor, query) -> str:
+    """A query's SQL as one line of text, comments removed."""
+    text = query.as_string(cursor) if isinstance(query, sql.Composable) else query
+    text = text.decode() if isinstance(text, bytes) else str(text)
+    return " ".join(_COMMENT.sub(" ", text).split())
+
 
 class _CrashOnInsert(psycopg2.extensions.cursor):
     """A cursor that fails when rows are written, as if the run were killed at that moment."""
 
     def execute(self, query, vars=None):
-        text = query.as_string(self) if isinstance(query, sql.Composable) else query
-        text = text.decode() if isinstance(text, bytes) else text
-        if text.lstrip().lower().startswith("insert"):
+        if _text(self, query).lower().startswith("insert"):
             raise psycopg2.OperationalError("simulated crash while inserting (grader)")
         return super().execute(query, vars)
+
+    def executemany(self, query, vars_list):  # psycopg2 runs it in C, not through execute()
+        if _text(self, query).lower().startswith("insert"):
+            raise psycopg2.OperationalError("simulated crash while inserting (grader)")
+        return super().executemany(query, vars_list)
 
     def copy_expert(self, *args, **kwargs):
         raise psycopg2.OperationalError("simulated crash while copying rows (grader)")
@@ -42,6 +54,21 @@ class CrashingPostgres(PostgresResource):
             yield conn
 
 
+class EastOfUtcPostgres(PostgresResource):
+    """The workbook's resource, its sessions in Asia/Tokyo (the graders' default is Chicago).
+
+    A date compared with a timestamp is read as midnight in the session's time zone: west of UTC
+    that can still select the right day, east of it it does not.
+    """
+
+    @contextmanager
+    def connection(self):
+        with super().connection() as conn:
+            with conn.cursor() as cur:
+                cur.execute("set time zone 'Asia/Tokyo'")
+            yield conn
+
+
 # Every query the recording resource saw: (SQL text, parameters, rows it returned or touched).
 QUERIES: list[tuple[str, object, int]] = []
 
@@ -50,12 +77,17 @@ class _Recording(psycopg2.extensions.cursor):
     """A cursor that records each query, its parameters and its row count (QUERIES)."""
 
     def execute(self, query, vars=None):
-        text = query.as_string(self) if isinstance(query, sql.Composable) else query
-        text = text.decode() if isinstance(text, bytes) else text
         try:
             return super().execute(query, vars)
         finally:
-            QUERIES.append((" ".join(str(text).split()), vars, self.rowcount))
+            QUERIES.append((_text(self, query), vars, self.rowcount))
+
+    def executemany(self, query, vars_list):
+        vars_list = list(vars_list)
+        try:
+            return super().executemany(query, vars_list)
+        finally:
+            QUERIES.append((_text(self, query), vars_list, self.rowcount))
 
 
 class RecordingPostgres(PostgresResource):
@@ -68,14 +100,36 @@ class RecordingPostgres(PostgresResource):
             yield conn
 
 
+def _names(table: str) -> str:
+    """A pattern for ``schema.table`` as SQL may spell it: quoted or not, any case."""
+    return r"\s*\.\s*".join(rf'"?{re.escape(part)}"?' for part in table.split(".")) + r"(?![\w\"])"
+
+
 def _reads(table: str) -> list[tuple[str, object, int]]:
     """The recorded SELECTs that read ``table``."""
-    pattern = re.compile(rf"\bfrom\s+{re.escape(table)}\b", re.I)
+    pattern = re.compile(rf"\bfrom\s+{_names(table)}", re.I)
     return [(t, v, n) for t, v, n in QUERIES
             if pattern.search(t) and t.lower().lstrip("( ").startswith(("select", "with"))]  # fmt: skip
 
 
+def _deletes(table: str) -> list[str]:
+    """The recorded DELETEs of ``table`` (replace_rows runs one before its insert)."""
+    pattern = re.compile(rf"^delete\s+from\s+{_names(table)}", re.I)
+    return [t for t, _, _ in QUERIES if pattern.search(t)]
+
+
 LITERAL_DAY = re.compile(r"'?\d{4}-\d{2}-\d{2}[ T\d:.+-]*'?")
+
+
+def check_deletes(table: str, todo: str) -> None:
+    """The recorded deletes of ``table``: the window as parameters, not written into the SQL."""
+    for text in _deletes(table):
+        literal = LITERAL_DAY.search(text)
+        assert not literal, (
+            f"{todo}: the statement that deletes the window of {table} has it written into its "
+            f"text ({literal.group(0).strip()!r}): pass values as parameters, never format them "
+            'into SQL: replace_rows(..., where="... >= %s and ... < %s", params=(start, end))'
+        )
 
 
 def check_reads(table: str, window_rows: int, what: str, todo: str) -> None:

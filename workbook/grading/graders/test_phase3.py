@@ -14,7 +14,14 @@ import dagster as dg
 import pytest
 from grading_oracle import VALID_ROWS_SQL, aggregates_sql, day, expected, query
 from psycopg2 import sql
-from recording import QUERIES, CrashingPostgres, RecordingPostgres, check_reads
+from recording import (
+    QUERIES,
+    CrashingPostgres,
+    EastOfUtcPostgres,
+    RecordingPostgres,
+    check_deletes,
+    check_reads,
+)
 
 from workbook.course.explain import explain_failure
 from workbook.course.phases import given
@@ -163,6 +170,7 @@ def test_daily_readings_one_utc_day(daily_first):
     )[0]["n"]
     QUERIES[:] = daily["queries"]
     check_reads("source.weather_readings", window_rows, "the partition's UTC day", "TODO 1")
+    check_deletes("phase3.daily_readings", "TODO 1")
 
 
 def test_daily_readings_metadata(daily_first):
@@ -279,13 +287,28 @@ def aggregates(phase, instance):
     # temperatures), so aggregating the source instead of daily_readings shows.
     query(SEED_CHANGES_SQL)
     out = {}
-    recording = {**RESOURCES, "postgres": RecordingPostgres()}
+    # The first run is recorded; the re-run's database session is east of UTC (see
+    # EastOfUtcPostgres), where comparing the day column with timestamps misses the day.
+    resources = {"first": {**RESOURCES, "postgres": RecordingPostgres()}, "next": RESOURCES,
+                 "again": {**RESOURCES, "postgres": EastOfUtcPostgres()}}  # fmt: skip
     for step, key in (("first", "2024-01-05"), ("next", "2024-01-06"), ("again", "2024-01-05")):
         QUERIES.clear()
         run = dg.materialize(
-            [asset], partition_key=key, resources=recording if step == "first" else RESOURCES,
-            raise_on_error=False, instance=instance,
+            [asset], partition_key=key, resources=resources[step], raise_on_error=False,
+            instance=instance,
         )  # fmt: skip
+        if step == "again" and not run.success:  # the session's zone, or a mistake of its own?
+            in_chicago = dg.materialize([asset], partition_key=key, resources=RESOURCES,
+                                        raise_on_error=False, instance=instance)  # fmt: skip
+            if in_chicago.success:
+                pytest.fail(
+                    f"{explain_failure(run, 'daily_city_aggregates')}\nThat was the re-run of "
+                    "2024-01-05 with the database session in Asia/Tokyo (it works in Chicago): "
+                    "compare day (a date) with dates (start.date(), end.date()), not with "
+                    "timestamps; Postgres reads a date as midnight in the session's time zone",
+                    pytrace=False,
+                )
+            run = in_chicago
         _fail_unless_success(run, "daily_city_aggregates")
         out[step] = _table("daily_city_aggregates")
         if step == "first":
@@ -337,6 +360,7 @@ def test_incremental_daily_aggregates(aggregates):
     )[0]["n"]
     QUERIES[:] = aggregates["queries"]
     check_reads("phase3.daily_readings", window_rows, "the partition's day", "TODO 4")
+    check_deletes("phase3.daily_city_aggregates", "TODO 4")
 
 
 def test_tests_catch_broken_versions(phase, record_property):
