@@ -21,14 +21,16 @@ The dbt project (dbt_project/)
     dbt hub packages). You never run `dbt parse`: the workbook prepares the manifest whenever
     the project changed. To run dbt by hand: `uv run workbook dbt build`.
 
-The steps (the grader checks each one on partition 2024-01-14 of the seeded dataset)
+The steps (the grader checks each one on partitions 2024-01-14 and 2024-01-15 of the seeded
+dataset, in one run, as a backfill runs them: @dbt_assets backfill a range in a single run)
     TODO 1  The body of ``weather_dbt_models``: run ``dbt build`` through the ``dbt`` resource
             (its ``cli`` method) for this partition's window, and stream the invocation's events
             back to Dagster (``yield from`` its ``.stream()``). dbt receives the window as
             ``--vars``: a JSON object with ``min_date`` and ``max_date``, the start and end of
             ``context.partition_time_window`` as ISO timestamps with their UTC offset
-            (``.isoformat()``). Passing the run's ``context`` to ``cli`` lets dagster-dbt select
-            the models of this run and turn dbt's results into materializations and check results.
+            (``.isoformat()``); in a backfill that window spans every day of the run.
+            Passing the run's ``context`` to ``cli`` lets dagster-dbt select the models of this
+            run and turn dbt's results into materializations and check results.
     TODO 2  dbt_project/models/marts/daily_weather_summary.sql: one row per (city,
             observed_date) from ``ref('stg_weather_readings')`` with the columns city, country,
             observed_date, reading_count, avg_temperature_c (rounded to 2 decimals),

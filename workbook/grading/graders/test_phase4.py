@@ -1,36 +1,42 @@
 """Grader for Phase 4: each test is one requirement (titles and hints: requirements.toml).
 
-One run materializes partition 2024-01-14 through the whole chain (Python -> dbt -> dbt ->
-Python). Before it, the landing table also holds the day before and the day after, so a model
-that ignores the partition window shows it. Expected values are computed independently, in SQL,
-from the seeded source table. If the learner's ``@dbt_assets`` body fails before dbt even runs
-(TODO 1 not done), the SQL is still graded through a minimal body of the grader's own, so each
-TODO gets its own message.
+One run materializes partitions 2024-01-14..15 through the whole chain (Python -> dbt -> dbt ->
+Python), as a backfill does (see ``phase4_runs.py``); values are checked on 2024-01-14 against
+values computed independently, in SQL, from the seeded source table. If the learner's
+``@dbt_assets`` body fails before dbt even runs (TODO 1 not done), the SQL is still graded
+through a minimal body of the grader's own, so each TODO gets its own message.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import broken_phase4 as broken
 import dagster as dg
 import pytest
-from dagster_dbt import DbtCliResource, dbt_assets
 from grading_oracle import PHASE4_SUMMARY_SQL
+from phase4_runs import (
+    DAY,
+    LAST,
+    NEIGHBOURS,
+    PARTITION,
+    RANGE,
+    dbt_ran,
+    graders_dbt_assets,
+    materialize,
+    materialized,
+    reset_tables,
+    why,
+)
 from recording import DBT_ARGS, recording_dbt_args
 
-from workbook.course.explain import explain_failure
 from workbook.course.phases import load_phase
 from workbook.grading import dbt_unit_tests, learner_tests
 from workbook.platform import db
 from workbook.platform import dbt as wdbt
-from workbook.platform.resources import RESOURCES
 
-PARTITION = "2024-01-14"
-DAY = date(2024, 1, 14)
-NEIGHBOURS = (DAY - timedelta(days=1), DAY + timedelta(days=1))
 HEAT_C, FROST_C, STORM_KMH = 30.0, 0.0, 40.0
 COLUMNS = ("city", "country", "observed_date", "reading_count", "avg_temperature_c",
            "min_temperature_c", "max_temperature_c", "max_wind_speed_kmh",
@@ -54,57 +60,6 @@ def expected() -> dict[str, dict]:
         return {r[0]: dict(zip(names, r)) for r in cur.fetchall()}
 
 
-def _reset_tables() -> None:
-    """A clean phase4 schema whose landing table already holds the two neighbouring days."""
-    with db.connect() as conn, conn.cursor() as cur:
-        cur.execute("drop schema if exists phase4 cascade")  # no stale table can pass
-        cur.execute("create schema phase4")
-        cur.execute(
-            "create table phase4.raw_weather_readings as select * from source.weather_readings"
-            " where (observed_at at time zone 'UTC')::date = any(%s)",
-            (list(NEIGHBOURS),),
-        )
-
-
-def _dbt_ran(run, step: str) -> bool:
-    """Did the step fail inside dbt (True), or before dbt ran (False)?"""
-    for event in run.all_events:
-        if event.is_step_failure and step in (event.step_key or ""):
-            err = event.step_failure_data.error
-            while err is not None:
-                if err.cls_name.startswith("DagsterDbt"):
-                    return True
-                err = err.cause
-    return False
-
-
-def _graders_dbt_assets(phase):
-    """A minimal @dbt_assets body (the solution of TODO 1), to grade the SQL on its own."""
-
-    @dbt_assets(
-        manifest=phase.DBT_PROJECT.manifest_path,
-        project=phase.DBT_PROJECT,
-        dagster_dbt_translator=phase.WorkbookTranslator(),
-        partitions_def=phase.DAILY,
-        name="graders_dbt_models",
-    )
-    def graders_dbt_models(context, dbt: DbtCliResource):
-        window = context.partition_time_window
-        dbt_vars = {"min_date": window.start.isoformat(), "max_date": window.end.isoformat()}
-        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
-
-    return graders_dbt_models
-
-
-def _materialize(phase, dbt_assets_def):
-    return dg.materialize(
-        [phase.raw_weather_readings, dbt_assets_def, phase.weather_alerts],
-        resources={**RESOURCES, "dbt": phase.defs.resources["dbt"]},
-        partition_key=PARTITION,
-        raise_on_error=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def runs(phase):
     """The learner's run, and (only if their @dbt_assets body never reached dbt) the grader's."""
@@ -114,38 +69,23 @@ def runs(phase):
     except AttributeError as exc:
         pytest.fail(f"phase4_dbt_assets.py: {exc}", pytrace=False)
     wdbt.prepare(project_dir)  # the SQL may have changed since the module was imported
-    _reset_tables()
+    reset_tables()
     DBT_ARGS.clear()
     with recording_dbt_args(phase.defs.resources["dbt"]):
-        learner = _materialize(phase, parts[1])
+        learner = materialize(phase, parts[1])
     sql_run = learner
-    if not learner.success and not _dbt_ran(learner, "weather_dbt_models"):
-        _reset_tables()
-        sql_run = _materialize(phase, _graders_dbt_assets(phase))
+    if not learner.success and not dbt_ran(learner, "weather_dbt_models"):
+        reset_tables()
+        sql_run = materialize(phase, graders_dbt_assets(phase))
     return {"learner": learner, "sql": sql_run, "project_dir": project_dir}
-
-
-def _why(run, project_dir, step: str) -> str:
-    """The failure of ``step`` in words: dbt errors name the model, file and line."""
-    for event in run.all_events:
-        if event.is_step_failure and step in (event.step_key or ""):
-            err = event.step_failure_data.error
-            text = ""
-            while err is not None:
-                text += "\n" + err.message
-                err = err.cause
-            explained = wdbt.explain(text, project_dir)
-            if explained:
-                return explained
-    return explain_failure(run, step)
 
 
 @pytest.fixture(scope="module")
 def mart(runs) -> list[dict]:
     """The mart's rows after the run, or a failure that says why there are none."""
     run, project_dir = runs["sql"], runs["project_dir"]
-    if not run.success and not _materialized(run, MART):
-        pytest.fail(_why(run, project_dir, "dbt_models"), pytrace=False)
+    if not run.success and not materialized(run, MART):
+        pytest.fail(why(run, project_dir, "dbt_models"), pytrace=False)
     with db.connect() as conn, conn.cursor() as cur:
         cur.execute("select * from phase4.daily_weather_summary")
         names = [d.name for d in cur.description]
@@ -157,10 +97,6 @@ def mart(runs) -> list[dict]:
     return rows
 
 
-def _materialized(run, key: dg.AssetKey) -> bool:
-    return any(e.asset_key == key for e in run.get_asset_materialization_events())
-
-
 def _day_rows(mart) -> list[dict]:
     return [r for r in mart if r["observed_date"] == DAY]
 
@@ -170,18 +106,39 @@ def _day_rows(mart) -> list[dict]:
 
 def test_dbt_assets_run_dbt_build(phase, runs):
     run = runs["learner"]
-    if not _materialized(run, STAGING):
-        pytest.fail(_why(run, runs["project_dir"], "weather_dbt_models"), pytrace=False)
+    if not materialized(run, STAGING):
+        message = why(run, runs["project_dir"], "weather_dbt_models")
+        if "range of partitions" in message:
+            message += (f" The grader runs {RANGE} in one run, as a backfill does: the window is"
+                        " context.partition_time_window, whatever the number of days")  # fmt: skip
+        pytest.fail(message, pytrace=False)
     events = [e for e in run.get_asset_materialization_events() if e.asset_key == STAGING]
     partitions = {e.partition for e in events}
-    assert partitions == {PARTITION}, (
+    assert partitions == {PARTITION, LAST.isoformat()}, (
         f"stg_weather_readings was materialized for partition(s) {sorted(map(str, partitions))},"
-        f" expected {PARTITION}: pass context=context to dbt.cli(...)"
+        f" expected {RANGE}: pass context=context to dbt.cli(...)"
     )
+    window = {"min_date": f"{PARTITION}T00:00:00+00:00",
+              "max_date": f"{LAST + timedelta(days=1)}T00:00:00+00:00"}  # fmt: skip
+    for args in DBT_ARGS:
+        got = json.loads(wdbt.vars_arg(args) or "{}")
+        assert all(_same_instant(got.get(k), v) for k, v in window.items()), (
+            f"the run for {RANGE} ran dbt with --vars {json.dumps(got)}, expected this run's "
+            f"window {json.dumps(window)}: context.partition_time_window's start and end, as ISO "
+            "timestamps with their UTC offset (.isoformat())"
+        )
     assert run.get_asset_check_evaluations(), (
         "dbt ran, but no dbt test was reported as an asset check: run `build` (models and"
         " tests), not `run`, and yield from the invocation's .stream()"
     )
+
+
+def _same_instant(value, want: str) -> bool:
+    try:
+        got = datetime.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return got.tzinfo is not None and got == datetime.fromisoformat(want)
 
 
 def test_dbt_tests_pass_as_checks(phase, runs, mart):
@@ -292,10 +249,15 @@ def test_only_the_partition_window(phase, runs, mart):
         "incremental model from scratch, wiping every other day's rows. Run `build` for the "
         "partition's window only"
     )
-    others = sorted({str(r["observed_date"]) for r in mart if r["observed_date"] != DAY})
+    others = sorted({str(r["observed_date"]) for r in mart} - {str(DAY), str(LAST)})
     assert not others, (
-        f"the run for partition {PARTITION} wrote rows for {', '.join(others)} (the landing table"
-        " also holds those days): read only the readings in [var('min_date'), var('max_date'))"
+        f"the run for {RANGE} wrote rows for {', '.join(others)} (the landing table also holds"
+        " those days): read only the readings in [var('min_date'), var('max_date'))"
+    )
+    last = {r["city"] for r in mart if r["observed_date"] == LAST}
+    assert last, (
+        f"the run for {RANGE} (two days in one run, as a backfill runs them) wrote no rows for "
+        f"{LAST}: read every reading in [var('min_date'), var('max_date')), not one day"
     )
 
 
@@ -370,16 +332,17 @@ def test_alerts_derived(phase, runs, expected):
         )
     )
     run = runs["learner"]
-    if not _materialized(run, dg.AssetKey(["phase4", "weather_alerts"])):
-        pytest.fail(_why(runs["sql"], runs["project_dir"], "weather_alerts"), pytrace=False)
+    if not materialized(run, dg.AssetKey(["phase4", "weather_alerts"])):
+        pytest.fail(why(runs["sql"], runs["project_dir"], "weather_alerts"), pytrace=False)
     with db.connect() as conn, conn.cursor() as cur:
         cur.execute("select to_regclass('phase4.weather_alerts')")
         stored: set[tuple] = set()
         if cur.fetchone()[0] is not None:
-            cur.execute("select city, observed_date, alert from phase4.weather_alerts")
+            cur.execute("select city, observed_date, alert from phase4.weather_alerts"
+                        " where observed_date = %s", (DAY,))  # fmt: skip
             stored = set(cur.fetchall())
     assert stored == want, (
-        f"phase4.weather_alerts holds {len(stored)} alerts for {PARTITION}, expected {len(want)}"
+        f"phase4.weather_alerts holds {len(stored)} alerts for {DAY}, expected {len(want)}"
     )
 
 
