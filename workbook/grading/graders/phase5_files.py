@@ -33,12 +33,14 @@ def redeliver(path: Path) -> None:
 
 
 def redeliver_same_size(path: Path) -> None:
-    """Deliver the same day again with one digit changed: a new fingerprint, the same size."""
+    """Deliver the same day again with one digit changed and the old mtime kept (``cp -p`` and
+    ``rsync -t`` keep it): a new fingerprint, the same size, the same mtime."""
+    st = path.stat()
     data = path.read_bytes()
     last = list(re.finditer(rb"\d", data))[-1]
     digit = b"1" if last.group(0) != b"1" else b"2"
     path.write_bytes(data[: last.start()] + digit + data[last.end() :])
-    _age(path, 20)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 def _cursor_state(folder: Path) -> dict[str, str]:

@@ -8,6 +8,9 @@ writes to the database.
 
 from __future__ import annotations
 
+import ast
+import inspect
+import textwrap
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +19,7 @@ import dagster as dg
 import pytest
 from phase5_files import _age, check_cursor, deliver, redeliver, redeliver_same_size
 
+from workbook.course.phases import given
 from workbook.grading import learner_tests
 from workbook.platform import incoming
 from workbook.platform.resources import RESOURCES
@@ -140,9 +144,9 @@ def test_sensor_keeps_a_cursor(phase, folder):
     redeliver_same_size(first[2])
     got, cursor = tick(phase, cursor, "TODO 2")
     assert names(got) == [first[2].name], (
-        f"TODO 2: {first[2].name} was delivered again with one digit changed (same size, new "
-        f"mtime), and the sensor requested {names(got) or 'nothing'}: compare the whole "
-        "fingerprint, not the size"
+        f"TODO 2: {first[2].name} was delivered again with one digit changed (the same size and "
+        f"mtime, as cp -p keeps them), and the sensor requested {names(got) or 'nothing'}: "
+        "compare the whole fingerprint, not the size or the time"
     )
     first[1].unlink()
     got, cursor = tick(phase, cursor, "TODO 2")
@@ -152,6 +156,22 @@ def test_sensor_keeps_a_cursor(phase, folder):
         "only the files still present, or the cursor grows forever"
     )
     check_cursor(cursor, folder, f"after {first[1].name} was removed,")
+    present = sorted(f.name for f in folder.iterdir())
+    for stale in ("not json", '["an", "older", "format"]'):
+        try:
+            got, cursor = tick(phase, stale, "TODO 2")
+        except pytest.fail.Exception as exc:
+            pytest.fail(
+                f"{exc} (a tick with the unreadable cursor {stale!r}, left by an older version, "
+                "say): read the cursor with load_cursor(context.cursor), which gives {} then",
+                pytrace=False,
+            )
+        assert names(got) == present, (
+            f"TODO 2: with the unreadable cursor {stale!r} (left by an older version, say) the "
+            f"sensor requested {names(got) or 'nothing'}, expected every file there "
+            f"({present}): read the cursor with load_cursor(context.cursor), which gives {{}} then"
+        )
+        check_cursor(cursor, folder, f"after a tick with the unreadable cursor {stale!r},")
 
 
 def test_sensor_run_key_is_stable(phase, folder):
@@ -177,6 +197,13 @@ def test_sensor_run_key_is_stable(phase, folder):
         f"{next(iter(changed.items()))}: build it from the file (name and fingerprint), not from "
         "the time or a random value"
     )
+    salted = _calls(given(phase, "run_key_for"), ("hash", "id"))
+    assert not salted, (
+        f"TODO 3: run_key_for uses {salted[0]}(), which differs from one Python process to the "
+        "next (string hashes are salted per process, ids are addresses): after a restart the "
+        "same delivery gets a new key and is loaded again. Build the key as text from the "
+        "file's name and fingerprint"
+    )
     redeliver(files[0])
     three, _ = tick(phase, None, "TODO 3")
     keys_three = {Path(requested_path(r) or "?").name: r.run_key for r in three}
@@ -192,9 +219,9 @@ def test_sensor_run_key_is_stable(phase, folder):
     four, _ = tick(phase, None, "TODO 3")
     keys_four = {Path(requested_path(r) or "?").name: r.run_key for r in four}
     assert keys_four.get(files[1].name) != keys_one[files[1].name], (
-        f"TODO 3: {files[1].name} was delivered again with one digit changed (the same size, a "
-        f"new mtime) but kept its run_key {keys_one[files[1].name]!r}: build it from the whole "
-        "fingerprint (file.fingerprint), not the size"
+        f"TODO 3: {files[1].name} was delivered again with one digit changed (the same size and "
+        f"mtime, as cp -p keeps them) but kept its run_key {keys_one[files[1].name]!r}: build it "
+        "from the whole fingerprint (file.fingerprint), not the size or the time"
     )
 
 
@@ -318,11 +345,23 @@ def test_summary_is_eager(phase):
             "requested again: eager reacts to every upstream update, a cron condition does not"
         )
     condition = spec.automation_condition
-    assert condition == dg.AutomationCondition.eager(), (
+    eager = dg.AutomationCondition.eager()
+    relabelled = getattr(condition, "with_label", lambda label: condition)(eager.get_label())
+    assert relabelled == eager, (  # eager() under a label of the learner's own is eager()
         f"TODO 5: daily_summary's condition is {_describe(condition)}, not eager(): TODO 5 asks "
         "for the eager condition, which also waits while an upstream is missing or a run is "
         "in progress, and requests each update once"
     )
+
+
+def _calls(fn, names: tuple[str, ...]) -> list[str]:
+    """Which of the built-ins ``names`` the function calls (read from its source)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return []
+    return [n.func.id for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names]  # fmt: skip
 
 
 def _describe(condition) -> str:
