@@ -10,6 +10,7 @@ through a minimal body of the grader's own, so each TODO gets its own message.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -158,15 +159,14 @@ def test_one_row_per_city_and_day(mart, expected):
     assert extra == 0, (
         f"{extra} extra row(s) for {DAY}: the grain is one row per (city, observed_date)"
     )
-    # A day cut in the session's time zone shows as a short day plus rows dated the day before
-    # (or after). A short count alone is a counting mistake: summary_values_correct reports it.
-    short = [r for r in day if r["city"] in expected
-             and (r["reading_count"] or 0) < expected[r["city"]]["reading_count"]]  # fmt: skip
-    shifted = {r["observed_date"] for r in mart} & set(NEIGHBOURS)
-    assert not (short and shifted), (
-        f"the row for {short[0]['city']} {DAY} covers {short[0]['reading_count']} readings, the UTC"
-        f" day has {expected[short[0]['city']]['reading_count']}: observed_date must be the UTC day"
-        " (staging's observed_date). date_trunc() and ::date use the session's time zone"
+    # A day cut in the session's time zone shows as rows dated the day before the run's window,
+    # each holding a few hours (a model that ignores the window writes whole days there instead).
+    cut = [r for r in mart if r["observed_date"] == NEIGHBOURS[0] and r["city"] in expected
+           and (r["reading_count"] or 0) < expected[r["city"]]["reading_count"]]  # fmt: skip
+    assert not cut, (
+        f"{len(cut)} row(s) are dated {NEIGHBOURS[0]}, the day before the run's window, e.g. "
+        f"{cut[0]['city']} with {cut[0]['reading_count']} readings: observed_date must be the UTC"
+        " day (staging's observed_date). date_trunc() and ::date use the session's time zone"
     )
     missing = sorted(set(expected) - set(keys))
     assert not missing, (
@@ -231,7 +231,7 @@ GIVEN_CONFIG = {
 }
 
 
-def test_only_the_partition_window(phase, runs, mart):
+def test_only_the_partition_window(phase, runs, request):
     manifest = json.loads(phase.DBT_PROJECT.manifest_path.read_text())
     node = next((n for n in manifest["nodes"].values()
                  if n["resource_type"] == "model" and n["name"] == "daily_weather_summary"), None)  # fmt: skip
@@ -243,12 +243,20 @@ def test_only_the_partition_window(phase, runs, mart):
             f"{value!r}: keep it, or a run rebuilds the whole table and wipes every other day's "
             "rows"
         )
+    code = re.sub(r"\{#.*?#\}|--[^\n]*", " ", (node or {}).get("raw_code", ""), flags=re.S)
+    assert not re.search(r"\{\{\s*this\s*\}\}", code), (
+        "daily_weather_summary filters on {{ this }} (a high-water mark such as observed_date > "
+        "(select max(observed_date) from {{ this }})): a backfill or a re-run of any day before "
+        "the newest would then write nothing. The window [var('min_date'), var('max_date')) is "
+        "the only filter; delete+insert replaces its days"
+    )
     full = [args for args in DBT_ARGS if {"--full-refresh", "-f"} & set(args)]
     assert not full, (
         f"weather_dbt_models runs dbt with {' '.join(full[0])!r}: --full-refresh rebuilds the "
         "incremental model from scratch, wiping every other day's rows. Run `build` for the "
         "partition's window only"
     )
+    mart = request.getfixturevalue("mart")  # only now: the checks above need no rows
     others = sorted({str(r["observed_date"]) for r in mart} - {str(DAY), str(LAST)})
     assert not others, (
         f"the run for {RANGE} wrote rows for {', '.join(others)} (the landing table also holds"
