@@ -8,16 +8,23 @@ writes to the database.
 
 from __future__ import annotations
 
-import ast
-import inspect
-import textwrap
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import broken_phase5 as broken
 import dagster as dg
 import pytest
-from phase5_files import _age, check_cursor, deliver, redeliver, redeliver_same_size
+from phase5_files import (
+    _age,
+    builtin_calls,
+    check_cursor,
+    deliver,
+    names,
+    redeliver,
+    redeliver_same_size,
+    requested_path,
+    tick,
+)
 
 from workbook.course.phases import given
 from workbook.grading import learner_tests
@@ -27,7 +34,6 @@ from workbook.platform.resources import RESOURCES
 INCOMING = dg.AssetKey(["phase5", "incoming_readings"])
 SUMMARY = dg.AssetKey(["phase5", "daily_summary"])
 ROLLUP = dg.AssetKey(["phase5", "daily_rollup"])
-OP = "phase5__incoming_readings"
 SETTLE = 5.0
 
 # evaluate_automation_conditions itself passes a beta parameter (include_sources) internally
@@ -47,38 +53,6 @@ def folder(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv(incoming.INCOMING_ENV, str(directory))
     monkeypatch.setenv(incoming.SETTLE_ENV, str(SETTLE))
     return directory
-
-
-def tick(phase, cursor: str | None, todo: str):
-    """Evaluate the sensor once: (run requests, new cursor). Fails naming `todo` if it breaks."""
-    try:
-        sensor = phase.incoming_file_sensor
-    except AttributeError as exc:
-        pytest.fail(f"{todo}: phase5_automation.py: {exc}", pytrace=False)
-    try:
-        data = sensor.evaluate_tick(dg.build_sensor_context(cursor=cursor))
-    except Exception as exc:  # noqa: BLE001 - the learner's error, reported in one line
-        cause = exc
-        while cause.__cause__ is not None:
-            cause = cause.__cause__
-        raised = f"the sensor raised {type(cause).__name__}: {cause}"
-        other = str(cause).split(":")[0]
-        if other.startswith("TODO") and other != todo:
-            pytest.fail(f"{todo} needs {other} first: {raised}", pytrace=False)
-        pytest.fail(f"{todo}: {raised}", pytrace=False)
-    return list(data.run_requests or []), data.cursor
-
-
-def requested_path(request: dg.RunRequest) -> str | None:
-    """The file a run request asks incoming_readings to load."""
-    try:
-        return request.run_config["ops"][OP]["config"]["path"]
-    except (KeyError, TypeError):
-        return None
-
-
-def names(requests) -> list[str]:
-    return sorted(Path(requested_path(r) or "?").name for r in requests)
 
 
 def test_sensor_requests_each_new_file(phase, folder):
@@ -197,7 +171,7 @@ def test_sensor_run_key_is_stable(phase, folder):
         f"{next(iter(changed.items()))}: build it from the file (name and fingerprint), not from "
         "the time or a random value"
     )
-    salted = _calls(given(phase, "run_key_for"), ("hash", "id"))
+    salted = builtin_calls(given(phase, "run_key_for"), ("hash", "id"))
     assert not salted, (
         f"TODO 3: run_key_for uses {salted[0]}(), which differs from one Python process to the "
         "next (string hashes are salted per process, ids are addresses): after a restart the "
@@ -352,16 +326,6 @@ def test_summary_is_eager(phase):
         "for the eager condition, which also waits while an upstream is missing or a run is "
         "in progress, and requests each update once"
     )
-
-
-def _calls(fn, names: tuple[str, ...]) -> list[str]:
-    """Which of the built-ins ``names`` the function calls (read from its source)."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    except (OSError, TypeError, SyntaxError):
-        return []
-    return [n.func.id for n in ast.walk(tree)
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names]  # fmt: skip
 
 
 def _describe(condition) -> str:
