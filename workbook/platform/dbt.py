@@ -190,8 +190,8 @@ def _parse(project_dir: Path) -> None:
     args = ["parse", "--log-level", "none", "--target-path", str(scratch), "--project-dir",
             str(project_dir), "--profiles-dir", str(project_dir), "--log-path", str(scratch)]  # fmt: skip
     try:
-        ok, output = _run_dbt_in_process(args, project_dir)
-        if not ok:
+        result, output = run_in_process(args, project_dir)
+        if not result.success:
             raise DbtProjectError(explain(output, project_dir) or output.strip()[-2000:])
         save_partial_parse(scratch, None)
         for name in ("manifest.json", "partial_parse.msgpack"):
@@ -210,8 +210,8 @@ def url_or_placeholder() -> str | None:
         return "postgresql://postgres@localhost:5432/workbook"
 
 
-def _run_dbt_in_process(args: list[str], project_dir: Path) -> tuple[bool, str]:
-    """Run a dbt command in this process (dagster-dbt already imported most of dbt)."""
+def run_in_process(args: list[str], project_dir: Path):
+    """A dbt command run in this process (dbt is imported already): (dbt's result, its errors)."""
     from dbt.cli.main import dbtRunner
 
     messages: list[str] = []
@@ -228,7 +228,7 @@ def _run_dbt_in_process(args: list[str], project_dir: Path) -> tuple[bool, str]:
         os.chdir(cwd)
     if result.exception is not None:
         messages.append(str(result.exception))
-    return bool(result.success), "\n".join(messages)
+    return result, "\n".join(messages)
 
 
 # --- partial parsing across runs ---------------------------------------------------------------
