@@ -164,7 +164,7 @@ def _ui(runs: int, ui_command: str) -> list[Figure]:
     value = statistics.median(launches)
     note = f"{per_day['succeeded']}/{per_day['runs']} runs succeeded; the UI's slowest answer meanwhile {per_day['worst_response_s']:.1f} s"
     return [
-        Figure(SECTION, "`dagster dev` on the solutions: ready", ready, "s", runs=1,
+        Figure(SECTION, "the UI on the solutions: ready", ready, "s", runs=1,
                note=ui_command),
         Figure(SECTION, "Phase 1 *Materialize all* from the UI, launch to success", value, "s",
                floor, "the same assets in-process", runs, goal=3 * floor),
