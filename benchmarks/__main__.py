@@ -466,8 +466,8 @@ about 90, at 5 ms each (1.9-2.1 s → 1.1-1.2 s idle). A test that runs past 5 s
 waited for. Phase 4's dbt unit tests cost one in-process `dbt test` (3.5 s) and have no budget.
 
 **The test suite: 7 min 06 s (target 3 min, not met).** It runs on pytest-xdist (2 workers, one
-test file per worker, one test database per worker). Its longest file is the self-test: 150
-gradings (126 wrong and 11 correct versions, stubs and solutions), 4 min 00 s idle, 6 min 22 s of
+test file per worker, one test database per worker). Its longest file is the self-test: 146
+gradings (125 wrong and 11 correct versions, stubs and solutions), 4 min 00 s idle, 6 min 22 s of
 CPU, in two lanes with a database each. Its floor is Phase 4: 23 gradings, most of them a real
 `dbt build` through dagster-dbt, which runs dbt only as a subprocess (a plain `dbt build` of these
 models: 8.2 s, of which dbt's start and parse are 5.5 s), so about 3 min of CPU for Phase 4
@@ -492,7 +492,7 @@ test drives real runs through `dg dev` (2-3 min).
 | `COPY` encoder: numbers and plain text skip the escaping (9k rows) | 0.43 s | 0.27 s |
 | grading Phase 3's learner tests: connections reused within a grade (idle) | 1.9-2.1 s | 1.16 s |
 | grading Phase 4's dbt unit tests: dbt in-process, its parse state kept (idle) | 10.5 s | 3.5 s |
-| self-test: two lanes with a database each, Phase 4 split over both (idle) | 5 min 14 s summed by phase, 110 gradings | 4 min 00 s, 150 gradings |
+| self-test: two lanes with a database each, Phase 4 split over both (idle) | 5 min 14 s summed by phase, 120 gradings | 4 min 00 s, 146 gradings |
 
 **The UI.** `dagster dev` starts code locations one after another; the workbook loads every
 phase into one location and isolates their errors itself (`workbook/definitions.py`). The
