@@ -322,7 +322,7 @@ backfill and after a single-run backfill.
   one process, SQLite metadata in a throwaway `AIRFLOW_HOME` copied from a migrated template.
   No scheduler: a scheduler-driven backfill adds its polling and a process per task on top.
 - Dagster runs with `dagster.materialize()` in one process, with an in-memory instance. Under
-  `dagster dev` every run is a new process, which adds seconds per run.
+  `dg dev` (the UI and its daemon) every run is a new process, which adds seconds per run.
 - Each side starts in a fresh Python process; "first run" includes one-off set-up costs.
 
 ## Backfill of {r["days"]} days
