@@ -11,7 +11,6 @@ columns of the model's inputs, so the staging view must exist (the phase's grade
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,7 +18,6 @@ from pathlib import Path
 import yaml
 
 from workbook.grading.learner_tests import Score
-from workbook.platform import db
 from workbook.platform import dbt as wdbt
 
 MODEL = "daily_weather_summary"
@@ -82,7 +80,7 @@ def _run_unit_tests(project: Path) -> dict[str, tuple[str, str]] | str:
     dbt runs in this process: the grader has imported it already (through dagster-dbt), and a
     `dbt` subprocess would import it again (about 4 s here).
     """
-    wdbt.apply_env(os.environ.get(db.ENV_VAR))
+    wdbt.apply_env()  # the database this process grades in (WORKBOOK_DATABASE_URL)
     args = ["test", "--select", "test_type:unit", "--log-level", "none", "--project-dir",
             str(project), "--profiles-dir", str(project)]  # fmt: skip
     result, errors = wdbt.run_in_process(args, project)

@@ -36,6 +36,7 @@ from typing import Any
 import psycopg2
 import pytest
 
+from workbook.grading.warmup import cache_migration_scripts
 from workbook.platform import db
 
 # What a failing test raises besides Exception: pytest.fail() and pytest.skip() in a test.
@@ -169,32 +170,6 @@ def database_guard(allowed: bool) -> Iterator[list[str]]:
 
 
 @contextmanager
-def fast_ephemeral_instances() -> Iterator[None]:
-    """Make ``dg.DagsterInstance.ephemeral()`` cheap while the learner's tests run.
-
-    Every ``materialize``, ``build_asset_context`` and ephemeral instance creates in-memory
-    storages, and each one stamps its schema version with alembic, which re-reads Dagster's
-    ~900 migration scripts every time: 0.1-0.3 s per instance, most of a grade over a dozen
-    runs. The scripts do not change while we run, so read them once. Every instance is still
-    new and empty.
-    """
-    from alembic.script import ScriptDirectory
-
-    original = ScriptDirectory.from_config.__func__
-    cache: dict[str, ScriptDirectory] = {}
-
-    def from_config(cls, config):
-        location = config.get_main_option("script_location")
-        if location not in cache:
-            cache[location] = original(cls, config)
-        return cache[location]
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ScriptDirectory, "from_config", classmethod(from_config))
-        yield
-
-
-@contextmanager
 def reused_connections() -> Iterator[None]:
     """Let ``db.connect`` reuse idle connections while the learner's tests run.
 
@@ -298,7 +273,8 @@ def score(
     tests = learner_tests(learner)
     if not tests:
         return Score(problem=f"{file} has no test_ function yet: {todo}")
-    with fast_ephemeral_instances(), one_implicit_instance(), reused_connections():
+    cache_migration_scripts()  # every materialize would re-read alembic's scripts (warmup.py)
+    with one_implicit_instance(), reused_connections():
         return _score(tests, learner, reference, subject, broken, database, todo, reset)
 
 

@@ -102,6 +102,11 @@ def names(requests) -> list[str]:
     return sorted(Path(requested_path(r) or "?").name for r in requests)
 
 
+def run_keys(requests) -> dict[str, str | None]:
+    """{file name: run_key} of a tick's run requests."""
+    return {Path(requested_path(r) or "?").name: r.run_key for r in requests}
+
+
 def builtin_calls(fn, names: tuple[str, ...]) -> list[str]:
     """Which of the built-ins ``names`` the function calls (read from its source)."""
     try:

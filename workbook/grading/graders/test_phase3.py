@@ -127,6 +127,19 @@ def daily_crash(phase, instance, daily):
     return out
 
 
+def _check_queries(queries: list, reads: str, writes: str, what: str, todo: str) -> None:
+    """The recorded queries of partition 2024-01-05's run: ``reads`` read only the day's rows, and
+    both the read and the delete of ``writes`` take the window as parameters."""
+    window_rows = query(
+        sql.SQL("select count(*) as n from {} where observed_at >= %(start)s and observed_at < "
+                "%(end)s").format(sql.Identifier(*reads.split("."))),
+        _window("2024-01-05", "2024-01-05"),
+    )[0]["n"]  # fmt: skip
+    QUERIES[:] = queries
+    check_reads(reads, window_rows, what, todo)
+    check_deletes(writes, todo)
+
+
 def _succeeded(steps: dict, *names: str, asset: str) -> None:
     for name in names:
         _fail_unless_success(steps[name]["run"], asset)
@@ -163,14 +176,8 @@ def test_daily_readings_one_utc_day(daily_first):
     assert not wrong, (
         f"{len(wrong)} temperature_c values differ from validate_readings', e.g. {wrong[0]}"
     )
-    window_rows = query(
-        "select count(*) as n from source.weather_readings"
-        " where observed_at >= %(start)s and observed_at < %(end)s",
-        _window("2024-01-05", "2024-01-05"),
-    )[0]["n"]
-    QUERIES[:] = daily["queries"]
-    check_reads("source.weather_readings", window_rows, "the partition's UTC day", "TODO 1")
-    check_deletes("phase3.daily_readings", "TODO 1")
+    _check_queries(daily["queries"], "source.weather_readings", "phase3.daily_readings",
+                   "the partition's UTC day", "TODO 1")  # fmt: skip
 
 
 def test_daily_readings_metadata(daily_first):
@@ -353,14 +360,8 @@ def test_incremental_daily_aggregates(aggregates):
         f"partition 2024-01-05: metadata 'row_count' must be the number of aggregate rows "
         f"written ({len(first)}), got {meta.get('row_count', 'nothing')!r}"
     )
-    window_rows = query(
-        "select count(*) as n from phase3.daily_readings"
-        " where observed_at >= %(start)s and observed_at < %(end)s",
-        _window("2024-01-05", "2024-01-05"),
-    )[0]["n"]
-    QUERIES[:] = aggregates["queries"]
-    check_reads("phase3.daily_readings", window_rows, "the partition's day", "TODO 4")
-    check_deletes("phase3.daily_city_aggregates", "TODO 4")
+    _check_queries(aggregates["queries"], "phase3.daily_readings", "phase3.daily_city_aggregates",
+                   "the partition's day", "TODO 4")  # fmt: skip
 
 
 def test_tests_catch_broken_versions(phase, record_property):

@@ -23,6 +23,7 @@ from phase5_files import (
     redeliver,
     redeliver_same_size,
     requested_path,
+    run_keys,
     tick,
 )
 
@@ -153,8 +154,8 @@ def test_sensor_run_key_is_stable(phase, folder):
     one, _ = tick(phase, None, "TODO 3")
     two, _ = tick(phase, None, "TODO 3")  # a lost cursor, or the daemon restarted
     assert one and two, "TODO 3 needs TODO 1 first: the sensor requested no runs"
-    keys_one = {Path(requested_path(r) or "?").name: r.run_key for r in one}
-    keys_two = {Path(requested_path(r) or "?").name: r.run_key for r in two}
+    keys_one = run_keys(one)
+    keys_two = run_keys(two)
     missing = [n for n, k in keys_one.items() if not k]
     assert not missing, (
         f"TODO 3: the requests for {missing} have no run_key, so nothing stops Dagster from "
@@ -180,7 +181,7 @@ def test_sensor_run_key_is_stable(phase, folder):
     )
     redeliver(files[0])
     three, _ = tick(phase, None, "TODO 3")
-    keys_three = {Path(requested_path(r) or "?").name: r.run_key for r in three}
+    keys_three = run_keys(three)
     assert keys_three.get(files[0].name) != keys_one[files[0].name], (
         f"TODO 3: {files[0].name} was delivered again with new content but kept its run_key "
         f"{keys_one[files[0].name]!r}: Dagster would never load the new version. Include the "
@@ -191,7 +192,7 @@ def test_sensor_run_key_is_stable(phase, folder):
     )
     redeliver_same_size(files[1])
     four, _ = tick(phase, None, "TODO 3")
-    keys_four = {Path(requested_path(r) or "?").name: r.run_key for r in four}
+    keys_four = run_keys(four)
     assert keys_four.get(files[1].name) != keys_one[files[1].name], (
         f"TODO 3: {files[1].name} was delivered again with one digit changed (the same size and "
         f"mtime, as cp -p keeps them) but kept its run_key {keys_one[files[1].name]!r}: build it "
